@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Make sure what the test suite needs is present: Debian's chromium (browser tests) and a PostgreSQL
+# server on 127.0.0.1:5432 (the suite runs against SQLite and PostgreSQL).
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Debian's chromium for the browser tests..."
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
+pg_up() { python3 - <<'PY'
+import socket, sys
+s = socket.socket(); s.settimeout(1)
+try:
+    s.connect(("127.0.0.1", 5432)); sys.exit(0)
+except OSError:
+    sys.exit(1)
+PY
+}
+
+if ! pg_up; then
+  echo "Starting PostgreSQL..."
+  if ! ls /etc/postgresql >/dev/null 2>&1; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  version=$(ls /etc/postgresql | sort -V | tail -1)
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+  pg_up || { echo "PostgreSQL did not start on 127.0.0.1:5432"; exit 1; }
+fi

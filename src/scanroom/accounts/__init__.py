@@ -1,0 +1,1 @@
+"""People and access: password hashing, sessions, throttling, CSRF, users, cohorts and enrolments."""

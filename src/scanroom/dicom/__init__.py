@@ -1,0 +1,1 @@
+"""DICOM files and services: storage normalisation, the DICOM JSON model, DICOMweb payloads."""

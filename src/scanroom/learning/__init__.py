@@ -1,0 +1,1 @@
+"""Learning: activity, progress, and (later) lessons, items, exams and spaced review."""
