@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Medical imaging training platform. For education only, not for clinical use.",
         docs_url="/api/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/v1/openapi.json",
     )
     engine = make_engine(settings.resolved_database_url())

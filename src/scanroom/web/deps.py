@@ -84,12 +84,20 @@ async def csrf_guard(request: Request) -> None:
                             "Reload the page and try again.")
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A detached snapshot of the signed-in user for templates (error pages render after the session closes)."""
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+
+
 def optional_user(request: Request, db: Session = Depends(get_db)) -> User | None:
-    if hasattr(request.state, "user"):
-        cached: User | None = request.state.user
-        return cached
     user = sessions.user_for_token(db, request.cookies.get(sessions.SESSION_COOKIE))
-    request.state.user = user
+    request.state.signed_in = (SignedIn(user.id, user.username, user.full_name, user.role)
+                               if user is not None else None)
     return user
 
 

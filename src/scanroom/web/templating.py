@@ -19,7 +19,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
            status_code: int = 200) -> HTMLResponse:
     base = {
         "request": request,
-        "user": getattr(request.state, "user", None),
+        "user": getattr(request.state, "signed_in", None),
         "csrf_token": csrf_for(request),
         "education_notice": EDUCATION_NOTICE,
         "version": __version__,
