@@ -1,0 +1,121 @@
+"""Browser test: Playwright drives Debian's headless chromium against a live server.
+
+A trainee signs in, opens the CR chest radiograph in the viewer, drags to change window/level, and the
+rendered canvas pixels change; the same trainee gets 403 on an instructor page. Screenshots are saved in
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import uvicorn
+from PIL import Image
+
+from scanroom.web.app import STATIC_DIR
+from tests.conftest import World, password_for
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture()
+def live_server(app, world: World) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    if not (STATIC_DIR / "viewer" / "viewer.js").exists():
+        pytest.fail("The viewer is not built: run `make viewer` (make test does it).")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("live server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture()
+def page(live_server: str) -> Iterator[object]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        browser_page = context.new_page()
+        errors: list[str] = []
+        browser_page.on("pageerror", lambda exc: errors.append(str(exc)))
+        browser_page.errors = errors  # type: ignore[attr-defined]
+        yield browser_page
+        context.close()
+        browser.close()
+
+
+def _canvas_pixels(page) -> np.ndarray:  # type: ignore[no-untyped-def]
+    canvas = page.locator("#scanroom-viewer canvas").first
+    return np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"), dtype=np.int16)
+
+
+def test_trainee_windows_the_chest_radiograph(page, live_server: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Username").fill("trainee")
+    page.get_by_label("Password").fill(password_for("trainee"))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/trainee")
+    assert page.get_by_text("What to do next").is_visible()
+    page.screenshot(path=str(ARTIFACTS / f"trainee-home-{backend}.png"), full_page=True)
+
+    page.goto(f"{live_server}/gallery")
+    page.get_by_role("link", name="Chest radiograph (CR, PA)").click()
+    page.wait_for_function("() => window.scanroomViewer !== undefined")
+    page.evaluate("() => window.scanroomViewer.ready")
+    page.wait_for_timeout(300)
+    before_voi = page.evaluate("() => window.scanroomViewer.getVOI()")
+    before = _canvas_pixels(page)
+    assert before.std() > 5, "the radiograph rendered as a flat image"
+    page.screenshot(path=str(ARTIFACTS / f"viewer-cr-before-{backend}.png"))
+
+    box = page.locator("#scanroom-viewer canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + 12 * step, y + 8 * step)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    after_voi = page.evaluate("() => window.scanroomViewer.getVOI()")
+    after = _canvas_pixels(page)
+    page.screenshot(path=str(ARTIFACTS / f"viewer-cr-after-drag-{backend}.png"))
+
+    assert after_voi != before_voi
+    assert before.shape == after.shape
+    changed = np.mean(np.abs(after - before) > 3)
+    assert changed > 0.2, f"only {changed:.1%} of canvas pixels changed after the window/level drag"
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+    response = page.goto(f"{live_server}/instructor")
+    assert response is not None and response.status == 403
+    assert page.get_by_text("Not allowed").is_visible()
+    page.screenshot(path=str(ARTIFACTS / f"trainee-403-{backend}.png"))
