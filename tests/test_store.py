@@ -30,5 +30,6 @@ def test_secret_key_is_generated_once_and_private(tmp_path: Path) -> None:
 
 def test_defaults_live_under_var(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path)
-    assert settings.resolved_database_url().startswith("sqlite:///") and str(tmp_path) in settings.resolved_database_url()
+    url = settings.resolved_database_url()
+    assert url.startswith("sqlite:///") and str(tmp_path) in url
     assert settings.resolved_data_dir() == (tmp_path / "data").resolve()

@@ -28,7 +28,7 @@ class Base(DeclarativeBase):
     pass
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """What a person may do. Admin can do what an instructor can, and manage the platform."""
 
     TRAINEE = "trainee"
@@ -36,7 +36,7 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
 
 
-class Modality(str, enum.Enum):
+class Modality(enum.StrEnum):
     """Programme specialisations."""
 
     RADIOGRAPHY = "radiography"
@@ -47,7 +47,7 @@ class Modality(str, enum.Enum):
     RADIOLOGY = "radiology"
 
 
-class EnrolmentRole(str, enum.Enum):
+class EnrolmentRole(enum.StrEnum):
     TRAINEE = "trainee"
     INSTRUCTOR = "instructor"
 

@@ -62,8 +62,8 @@ def cohort_enrol(request: Request, cohort_id: int, username: Annotated[str, Form
         enrol(db, cohort_id=cohort.id, username=username, role=EnrolmentRole.TRAINEE, actor_user=user,
               ip_address=client_ip(request))
     except ValidationProblem as problem:
-        return render(request, "cohort.html", {**_cohort_context(db, cohort), "errors": {problem.field: problem.message},
-                                               "username": username}, status_code=400)
+        context = {**_cohort_context(db, cohort), "errors": {problem.field: problem.message}, "username": username}
+        return render(request, "cohort.html", context, status_code=400)
     except NotAllowed as refusal:
         raise HTTPException(403, str(refusal)) from None
     return render(request, "cohort.html", {**_cohort_context(db, cohort), "errors": {}, "username": "",
