@@ -1,0 +1,1 @@
+"""X-ray radiography physics core."""

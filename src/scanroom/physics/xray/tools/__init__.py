@@ -1,0 +1,1 @@
+"""Offline generators for the bundled X-ray data (need SpekPy; never imported at run time)."""
