@@ -190,14 +190,12 @@ def _build_anatomical(kind: str, region: str | None, voxel: float, scale: float,
 
 
 def _to_phantom(cv: Canvas, pid: str, desc: str, truths: tuple[LesionTruth, ...]) -> Phantom:
-    present = set(np.unique(cv.labels).tolist())
-    present.add(0)
+    # every defined structure is listed (stable label table), whether or not it lies inside this crop
     names = {0: "background"}
     mats = {0: "air"}
-    for lab in sorted(present - {0}):
+    for lab in sorted(cv.names):
         names[lab] = cv.names[lab]
         mats[lab] = cv.materials[lab]
-    # lesion labels stay listed even if fully overwritten by a later lesion
     return Phantom(phantom_id=pid, labels=cv.labels, voxel_mm=cv.voxel_mm, origin_mm=cv.origin_mm,
                    label_materials=mats, label_names=names, lesions=truths, description=desc)
 

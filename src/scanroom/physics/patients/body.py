@@ -142,7 +142,7 @@ def _lung_shape(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _liver_shape(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
     # ellipsoid with the left-inferior corner cut off (left lobe thinner), as MIRD's cutting plane
-    return (u**2 + v**2 + w**2 <= 1.0) & (w - 0.9 * u >= -0.9)
+    return (u**2 + v**2 + w**2 <= 1.0) & (w - 1.1 * u >= -0.75)
 
 
 def _ellipsoid_shape(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -244,8 +244,11 @@ def _envelope(cv: Canvas, p: BodyParams, L: Landmarks, size_scale: float) -> Non
         s = shrink if name != "muscle" else 2.0 + fat
 
         def fn(Z, Y, X, s=s, g=g):  # noqa: ANN001
+            # half-width of the ellipse per (z, y) row, then one comparison per voxel (fast)
             a, b = _trunk_ab(L, Z, g, s)
-            return (X / a) ** 2 + ((Y - 5 * p.ky) / b) ** 2 <= 1.0
+            half = a * np.sqrt(np.clip(1.0 - ((Y - 5 * p.ky) / b) ** 2, 0.0, None))
+            half = np.where(np.abs(Y - 5 * p.ky) <= b, half, -1.0).astype(np.float32)
+            return np.abs(X) <= half
 
         cv.paint(name, fn, (-amax, amax, -bmax + 5, bmax + 5, z0, z1))
     # shoulders: round the top of the trunk (dome) so it blends into the neck
@@ -253,23 +256,32 @@ def _envelope(cv: Canvas, p: BodyParams, L: Landmarks, size_scale: float) -> Non
     zc0, zc1 = L.crotch + 40 * p.kz, L.diaphragm + 20 * p.kz
     wall = 2.0 + fat + 14.0 * p.kx
 
+    def _rows(Z, Y, X, shrink, bfac):  # noqa: ANN001, ANN202
+        a, b = _trunk_ab(L, Z, inner, shrink)
+        b = b * bfac
+        half = a * np.sqrt(np.clip(1.0 - ((Y - 5 * p.ky) / b) ** 2, 0.0, None))
+        half = np.where(np.abs(Y - 5 * p.ky) <= b, half, -1.0).astype(np.float32)
+        return np.abs(X) <= half
+
     def cavity(Z, Y, X):  # noqa: ANN001
-        a, b = _trunk_ab(L, Z, inner, wall)
-        return (X / a) ** 2 + ((Y - 5 * p.ky) / (b * 0.9)) ** 2 <= 1.0
+        return _rows(Z, Y, X, wall, 0.9)
 
     cv.paint("visceral-fat", cavity, (-amax, amax, -bmax, bmax, zc0, zc1))
 
     def thorax(Z, Y, X):  # noqa: ANN001
-        a, b = _trunk_ab(L, Z, inner, wall - 4)
-        return (X / a) ** 2 + ((Y - 5 * p.ky) / (b * 0.92)) ** 2 <= 1.0
+        return _rows(Z, Y, X, wall - 4, 0.92)
 
     cv.paint("mediastinum", thorax, (-amax, amax, -bmax, bmax, L.diaphragm - 60 * p.kz, L.shoulder - 20 * p.kz))
     cv.context["inner_scale"] = inner
 
 
 def _limb(cv: Canvas, pts: np.ndarray, r: np.ndarray, fat: float) -> None:
-    cv.tube("skin", pts, r, outside=("muscle", "visceral-fat", "mediastinum"))
-    cv.tube("subcutaneous-fat", pts, np.maximum(r - 2.0, 0.5), outside=("muscle", "visceral-fat", "mediastinum"))
+    keep = {"outside": ("muscle", "visceral-fat", "mediastinum")}
+    if float(np.max(r)) > 8.0 * min(cv.voxel_mm):
+        cv.layered_tube([("skin", 0.0, keep), ("subcutaneous-fat", 2.0, keep), ("muscle", 2.0 + fat, {})], pts, r)
+        return
+    cv.tube("skin", pts, r, **keep)
+    cv.tube("subcutaneous-fat", pts, np.maximum(r - 2.0, 0.5), **keep)
     cv.tube("muscle", pts, np.maximum(r - 2.0 - fat, 0.5))
 
 
@@ -419,8 +431,8 @@ def _abdomen(cv: Canvas, p: BodyParams, L: Landmarks, rng: np.random.Generator) 
     dz = -p.breath_mm  # abdominal organs move down with the diaphragm
     protect = ("aorta", "vena-cava")
     # liver (right upper quadrant, dome under the right hemidiaphragm)
-    ax = _fit_axes("liver", _vol_cm3(m["liver"], "liver"), (1.0, 0.62, 0.62))
-    lc = (-35 * kx * sc, 0.0, L.diaphragm - ax[2] + 10 * kz + dz)
+    ax = _fit_axes("liver", _vol_cm3(m["liver"], "liver"), (1.0, 0.7, 0.62))
+    lc = (-52 * kx * sc, -22 * ky * sc, L.diaphragm - ax[2] + 12 * kz + dz)
     paint_shape(cv, "liver", "liver", lc, ax, outside=protect)
     cv.context["liver"] = (lc, ax)
     gb = (-55 * kx * sc, -45 * ky * sc, lc[2] - 0.65 * ax[2])
@@ -442,16 +454,14 @@ def _abdomen(cv: Canvas, p: BodyParams, L: Landmarks, rng: np.random.Generator) 
     v_k = _vol_cm3(m["kidneys"] / 2, "kidney-cortex")
     r_k = _fit_axes("ellipsoid", v_k, (0.42, 0.3, 1.0))
     for side, nm in ((-1, "right"), (1, "left")):
-        kc = (side * 62 * kx * sc, 55 * ky * sc, L.l1 + (-12 * kz if side < 0 else 0.0) + dz * 0.6)
+        kc = (side * 72 * kx * sc, 58 * ky * sc, L.l1 + (-30 * kz if side < 0 else -5 * kz) + dz * 0.6)
         cv.ellipsoid(f"kidney-{nm}-cortex", kc, r_k, outside=("liver", "spleen"))
         cv.ellipsoid(f"kidney-{nm}-medulla", kc, tuple(0.72 * np.asarray(r_k)), inside=(f"kidney-{nm}-cortex",))
         cv.context[f"kidney-{nm}"] = (kc, r_k)
     # pancreas: elongated, head near duodenum (right), tail toward the spleen
     r_p = _fit_axes("ellipsoid", _vol_cm3(m["pancreas"], "pancreas"), (1.0, 0.18, 0.22))
-    pc = (15 * kx * sc, 10 * ky * sc, L.l1 + 25 * kz + dz * 0.6)
-    cv.rotated_ellipsoid("pancreas", pc, r_p, rotation_matrix(0, -12, 15).T,
-                         outside=("aorta", "vena-cava", "stomach-wall", "stomach-contents", "liver", "spleen",
-                                  "kidney-left-cortex", "kidney-left-medulla"))
+    pc = (25 * kx * sc, -12 * ky * sc, L.l1 - 5 * kz + dz * 0.6)
+    cv.rotated_ellipsoid("pancreas", pc, r_p, rotation_matrix(0, -12, 15).T, outside=("aorta", "vena-cava", "liver"))
     # psoas muscles
     for s in (-1, 1):
         cv.tube("psoas", np.array([[s * 30 * kx, 35 * ky, L.l1 + 30 * kz], [s * 55 * kx, 40 * ky, L.iliac_crest - 20 * kz],

@@ -105,12 +105,15 @@ class Canvas:
 
     def _restrict(self, m: Mask, sub: np.ndarray, inside: Iterable[str] | None, outside: Iterable[str] | None) -> Mask:
         if inside is not None:
-            ids = [self.label(n) for n in inside if self.has(n)]
-            m = m & np.isin(sub, ids)
+            lut = np.zeros(256, dtype=bool)
+            lut[[self.label(n) for n in inside if self.has(n)]] = True
+            m = m & lut[sub]
         if outside is not None:
             ids = [self.label(n) for n in outside if self.has(n)]
             if ids:
-                m = m & ~np.isin(sub, ids)
+                lut = np.ones(256, dtype=bool)
+                lut[ids] = False
+                m = m & lut[sub]
         return m
 
     def ellipsoid(self, name: str, c: tuple[float, float, float], r: tuple[float, float, float], **kw: object) -> None:
@@ -153,6 +156,35 @@ class Canvas:
 
         self.paint(name, fn, (cx - a, cx + a, cy - b, cy + b, z0, z1), **kw)  # type: ignore[arg-type]
 
+    def capsule(self, name: str, p0: np.ndarray, p1: np.ndarray, r0: float, r1: float, **kw: object) -> None:
+        """Cone frustum with spherical caps from p0 (radius r0) to p1 (radius r1), points (x, y, z) mm."""
+        p0, p1 = np.asarray(p0, dtype=np.float64), np.asarray(p1, dtype=np.float64)
+        r = max(r0, r1)
+        lo, hi = np.minimum(p0, p1) - r, np.maximum(p0, p1) + r
+        self.paint(name, _capsule_fn(p0, p1, r0, r1), (lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]), **kw)  # type: ignore[arg-type]
+
+    def layered_tube(self, layers: list[tuple[str, float, dict]], points: np.ndarray, radius: np.ndarray) -> None:
+        """Concentric layers (name, inset mm, paint kwargs), outermost first, along a thick polyline.
+
+        One distance evaluation per segment serves all layers (limbs: skin, fat, muscle).
+        """
+        pts = np.asarray(points, dtype=np.float64)
+        rad = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(pts),))
+        for k in range(len(pts) - 1):
+            p0, p1, r0, r1 = pts[k], pts[k + 1], float(rad[k]), float(rad[k + 1])
+            r = max(r0, r1)
+            lo, hi = np.minimum(p0, p1) - r, np.maximum(p0, p1) + r
+            sl = self.index_range((lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))
+            if sl is None:
+                continue
+            Z, Y, X = self.coords(sl)
+            dist, rr = _capsule_dist(p0, p1, r0, r1, Z, Y, X)
+            sub = self.labels[sl]
+            for name, inset, kw in layers:
+                m = dist <= np.maximum(rr - np.float32(inset), 0.3)
+                m = self._restrict(m, sub, kw.get("inside"), kw.get("outside"))
+                sub[m] = self.label(name)
+
     def box(self, name: str, lo: tuple[float, float, float], hi: tuple[float, float, float], **kw: object) -> None:
         def fn(Z: np.ndarray, Y: np.ndarray, X: np.ndarray) -> Mask:
             return np.ones((Z.shape[0], Y.shape[1], X.shape[2]), dtype=bool)
@@ -173,6 +205,10 @@ class Canvas:
         """
         pts = np.asarray(points, dtype=np.float64)
         rad = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(pts),))
+        if len(pts) >= 2 and float(rad.max()) > 8.0 * min(self.voxel_mm):
+            for k in range(len(pts) - 1):  # thick tubes: exact cone frustums per segment (cheaper than stencils)
+                self.capsule(name, pts[k], pts[k + 1], float(rad[k]), float(rad[k + 1]), **kw)
+            return None
         pts, rad = _resample(pts, rad, max(0.5 * min(self.voxel_mm), 0.3 * float(rad.min())))
         lo = np.array([self.x[0], self.y[0], self.z[0]]) - rad.max()
         hi = np.array([self.x[-1], self.y[-1], self.z[-1]]) + rad.max()
@@ -223,6 +259,35 @@ class Canvas:
         keep = self._restrict(np.ones(len(flat), dtype=bool), cur, kw.get("inside"), kw.get("outside"))  # type: ignore[arg-type]
         lab[flat[keep]] = self.label(name)
         return flat[keep]
+
+
+def _capsule_fn(p0: np.ndarray, p1: np.ndarray, r0: float, r1: float) -> Callable[..., Mask]:
+    d = p1 - p0
+    l2 = float(d @ d) or 1e-9
+
+    def fn(Z: np.ndarray, Y: np.ndarray, X: np.ndarray) -> Mask:
+        ex, ey, ez = X - np.float32(p0[0]), Y - np.float32(p0[1]), Z - np.float32(p0[2])
+        s = ex * np.float32(d[0]) + ey * np.float32(d[1]) + ez * np.float32(d[2])
+        t = np.clip(s / np.float32(l2), 0.0, 1.0)
+        q = ex * ex + ey * ey + ez * ez
+        dist2 = q - 2 * t * s + t * t * np.float32(l2)
+        r = np.float32(r0) + t * np.float32(r1 - r0)
+        return dist2 <= r * r
+
+    return fn
+
+
+def _capsule_dist(p0: np.ndarray, p1: np.ndarray, r0: float, r1: float, Z: np.ndarray, Y: np.ndarray,
+                  X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance to the segment p0-p1 and the interpolated radius at the closest point."""
+    d = p1 - p0
+    l2 = float(d @ d) or 1e-9
+    ex, ey, ez = X - np.float32(p0[0]), Y - np.float32(p0[1]), Z - np.float32(p0[2])
+    s = ex * np.float32(d[0]) + ey * np.float32(d[1]) + ez * np.float32(d[2])
+    t = np.clip(s / np.float32(l2), 0.0, 1.0)
+    q = ex * ex + ey * ey + ez * ez
+    dist = np.sqrt(np.maximum(q - 2 * t * s + t * t * np.float32(l2), 0.0))
+    return dist, np.float32(r0) + t * np.float32(r1 - r0)
 
 
 def _resample(pts: np.ndarray, rad: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:

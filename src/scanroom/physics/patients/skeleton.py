@@ -64,7 +64,7 @@ def _spine(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
         h = zt - zb
         zc = 0.5 * (zt + zb)
         yc = float(spine_y(p, L, zc))
-        a, b = ((11, 9) if i < 7 else (16, 13) if i < 12 else (21, 16) if i < 19 else (25, 18))
+        a, b = ((12, 10) if i < 7 else (18, 14.5) if i < 12 else (23.5, 18) if i < 19 else (28, 20.5))
         a, b = a * kx, b * p.ky
         body_z0, body_z1 = zb + 0.12 * h, zt - 0.12 * h
         cv.elliptic_cylinder("vertebra-cortical", (0, yc), (a, b), body_z0, body_z1)
@@ -106,7 +106,7 @@ def _ribs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
         A = (wall_a - (2 + p.fat_mm * min(sc, 1.0) + 10 * kx)) * taper
         B = (wall_b - (2 + p.fat_mm * min(sc, 1.0) + 8 * ky))
         drop = (70 + 4 * i) * kz
-        r = (4.2 if i < 2 else 5.2) * kx
+        r = (4.6 if i < 2 else 5.8) * kx
         th = np.linspace(0.08, theta_max[i] * np.pi, 40)
         for s in (-1, 1):
             x = s * A * np.sin(th)
@@ -168,7 +168,7 @@ def _pelvis_and_legs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
         ic = (s * 40 * kx, 20 * ky, L.hip + 45 * kz)
         ra = (110 * kx, 75 * ky, 110 * kz)
 
-        def wing(Z, Y, X, ic=ic, ra=ra, s=s, t=8.0):  # noqa: ANN001
+        def wing(Z, Y, X, ic=ic, ra=ra, s=s, t=10.0):  # noqa: ANN001
             q = ((X - ic[0]) / ra[0]) ** 2 + ((Y - ic[1]) / ra[1]) ** 2 + ((Z - ic[2]) / ra[2]) ** 2
             qi = ((X - ic[0]) / (ra[0] - t)) ** 2 + ((Y - ic[1]) / (ra[1] - t)) ** 2 + ((Z - ic[2]) / (ra[2] - t)) ** 2
             return (q <= 1) & (qi >= 1) & (s * X > 35 * kx) & (Z > L.hip + 20 * kz) & (Y > -45 * ky) & (Y < 85 * ky)
@@ -193,7 +193,7 @@ def _pelvis_and_legs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
         bone_ellipsoid(cv, "femur", tuple(troch + [0, 0, 5 * kz]), (20 * kx, 22 * ky, 30 * kz), 1.5)
         knee = np.array([s * 95 * kx, 5 * ky, L.knee])
         shaft = np.stack([troch + [-s * 8 * kx, 0, -20 * kz], knee + [0, 0, 60 * kz]])
-        bone_tube(cv, "femur", shaft, 14.5 * kx, 5.0, marrow=8.0 * kx)
+        bone_tube(cv, "femur", shaft, 16.0 * kx, 5.5, marrow=8.5 * kx)
         for d in (-1, 1):
             bone_ellipsoid(cv, "femur", tuple(knee + [d * 22 * kx, 8 * ky, 20 * kz]), (20 * kx, 30 * ky, 26 * kz), 1.5)
         cv.context[f"knee-joint-{s}"] = knee
@@ -202,17 +202,17 @@ def _pelvis_and_legs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
                              knee[2] - 4 * kz, outside=("femur-cortical", "femur-cancellous"))
         bone_ellipsoid(cv, "tibia", tuple(knee + [0, 8 * ky, -20 * kz]), (40 * kx, 30 * ky, 14 * kz), 1.5)
         ank = np.array([s * 95 * kx, 15 * ky, L.ankle + 30 * kz])
-        bone_tube(cv, "tibia", np.stack([knee + [0, 5 * ky, -30 * kz], ank]), np.array([19, 12]) * kx, 4.0,
+        bone_tube(cv, "tibia", np.stack([knee + [0, 5 * ky, -30 * kz], ank]), np.array([21, 14]) * kx, 4.5,
                   marrow=6.0 * kx)
         bone_tube(cv, "fibula", np.array([knee + [s * 32 * kx, 22 * ky, -30 * kz], ank + [s * 28 * kx, 12 * ky, -10 * kz]]),
                   7.0 * kx, 2.5)
         # foot bones (talus, calcaneus, midfoot/metatarsal block)
         cv.ellipsoid("foot-bones", tuple(ank + [0, 0, -20 * kz]), (20 * kx, 25 * ky, 15 * kz))
         cv.ellipsoid("foot-bones", tuple(ank + [0, 30 * ky, -45 * kz]), (18 * kx, 38 * ky, 20 * kz))
-        cv.ellipsoid("foot-bones", tuple(ank + [0, -80 * ky, -45 * kz]), (32 * kx, 70 * ky, 10 * kz))
+        cv.ellipsoid("foot-bones", tuple(ank + [0, -80 * ky, -45 * kz]), (34 * kx, 75 * ky, 13 * kz))
 
 
-def wing_core(Z, Y, X, ic, ra, t_out=1.8, t=8.0):  # noqa: ANN001, ANN201
+def wing_core(Z, Y, X, ic, ra, t_out=1.8, t=10.0):  # noqa: ANN001, ANN201
     """Cancellous core of the iliac wing (shell between 1.8 mm and 6.2 mm depth)."""
     q = ((X - ic[0]) / (ra[0] - t_out)) ** 2 + ((Y - ic[1]) / (ra[1] - t_out)) ** 2 + ((Z - ic[2]) / (ra[2] - t_out)) ** 2
     ti = t - t_out
@@ -227,7 +227,7 @@ def _arms_and_hands(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
         sh, el, wr = (np.asarray(v, float) for v in cv.context[f"arm-{s}"])  # type: ignore[misc]
         head_c = sh + np.array([-s * 5 * kx, 0, 0])
         bone_ellipsoid(cv, "humerus", tuple(head_c), (23 * kx, 23 * kx, 23 * kx), 1.5)
-        bone_tube(cv, "humerus", np.stack([head_c, el + [0, 0, 25 * kz]]), 12 * kx, 3.5, marrow=6.5 * kx)
+        bone_tube(cv, "humerus", np.stack([head_c, el + [0, 0, 25 * kz]]), 13.5 * kx, 4.0, marrow=7.0 * kx)
         bone_ellipsoid(cv, "humerus", tuple(el + [0, 0, 12 * kz]), (30 * kx, 14 * kx, 14 * kz), 1.5)
         # forearm (anatomical position, palm forward): radius lateral (thumb side), ulna medial
         lat = np.array([s * 13 * kx, 0, 0])
