@@ -34,6 +34,9 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/admin/programmes"): (PAGE_ANON, 403, 403, 400),
     ("POST", "/admin/cohorts"): (PAGE_ANON, 403, 403, 400),
     ("POST", "/admin/enrolments"): (PAGE_ANON, 403, 403, 400),
+    ("GET", "/patients"): (PAGE_ANON, 200, 200, 200),
+    ("GET", "/patients/{patient_id}"): (PAGE_ANON, 200, 200, 200),
+    ("GET", "/patients/{patient_id}/preview.png"): (PAGE_ANON, 200, 200, 200),
     ("GET", "/api/v1/me"): (API_ANON, 200, 200, 200),
     ("GET", "/api/v1/users"): (API_ANON, 403, 403, 200),
     ("POST", "/api/v1/users"): (API_ANON, 403, 403, 422),
@@ -90,7 +93,7 @@ def test_every_route_for_role(role_index: int, role: str, app, world: World, db:
                               client_for) -> None:
     sample = gallery(db)[0]
     values = {"study_uid": sample.study_uid, "series_uid": sample.series_uid, "sop_uid": sample.sop_instance_uid,
-              "frame_list": "1", "cohort_id": str(world.cohort.id), "trainee_id": str(world.trainee.id)}
+              "frame_list": "1", "patient_id": "water-20", "cohort_id": str(world.cohort.id), "trainee_id": str(world.trainee.id)}
     username = {"anonymous": None, "trainee": "trainee", "instructor": "instructor", "admin": "admin"}[role]
     failures = []
     client = client_for(username)

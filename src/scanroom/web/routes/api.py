@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
 def _unprocessable(problem: ValidationProblem) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+    return HTTPException(422,
                          [{"field": problem.field, "message": problem.message}])
 
 

@@ -1,0 +1,1 @@
+"""The scan room: one acquisition interface for every modality, on the shared digital patients."""
