@@ -245,11 +245,15 @@ def organ_masses_g(ph: Phantom) -> dict[str, float]:
     return out
 
 
-def water_equivalent_diameter_cm(ph: Phantom, z_mm: float, energy_kev: float = 70.0) -> float:
+def water_equivalent_diameter_cm(ph: Phantom, z_mm: float, energy_kev: float = 70.0, *,
+                                 trunk_only: bool = True) -> float:
     """AAPM Report 220 water-equivalent diameter of the axial slice nearest ``z_mm``.
 
-    A_w = sum over voxels of (HU/1000 + 1) * voxel area; D_w = 2 sqrt(A_w / pi).
+    A_w = sum over voxels of (HU/1000 + 1) * voxel area; D_w = 2 sqrt(A_w / pi). With ``trunk_only`` the
+    largest connected body outline is used (arms excluded, as when arms are raised for body CT).
     """
+    from scipy import ndimage
+
     k = int(round((z_mm - ph.origin_mm[2]) / ph.voxel_mm[0]))
     if not 0 <= k < ph.shape[0]:
         raise ValueError(f"z={z_mm} mm is outside the phantom")
@@ -257,5 +261,12 @@ def water_equivalent_diameter_cm(ph: Phantom, z_mm: float, energy_kev: float = 7
     lut = np.zeros(256)
     for lab, mat in ph.label_materials.items():
         lut[lab] = ct_number_hu(mat, energy_kev) / 1000.0 + 1.0
-    area = float(lut[sl].sum()) * ph.voxel_mm[1] * ph.voxel_mm[2] / 100.0  # cm^2
+    w = lut[sl]
+    if trunk_only:
+        body_m = ndimage.binary_fill_holes(sl > 0)
+        cc, n = ndimage.label(body_m)
+        if n > 1:
+            largest = 1 + int(np.argmax(ndimage.sum_labels(body_m, cc, index=np.arange(1, n + 1))))
+            w = np.where(cc == largest, w, 0.0)
+    area = float(w.sum()) * ph.voxel_mm[1] * ph.voxel_mm[2] / 100.0  # cm^2
     return 2.0 * float(np.sqrt(area / np.pi))

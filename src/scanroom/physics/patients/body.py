@@ -232,8 +232,9 @@ def _trunk_ab(L: Landmarks, Z: np.ndarray, grow: float, shrink: float) -> tuple[
 
 def _envelope(cv: Canvas, p: BodyParams, L: Landmarks, size_scale: float) -> None:
     """Trunk skin / subcutaneous fat / muscle wall and the visceral cavities."""
-    extra_fat = max(size_scale - 1.0, 0.0)  # larger patients: the difference goes into fat
-    grow = 1.0 + extra_fat
+    # larger patients: the outline grows and the difference goes into subcutaneous fat;
+    # smaller patients: outline and muscle wall shrink together (organ masses stay at the reference)
+    grow = size_scale
     inner = min(size_scale, 1.0)
     z0, z1 = float(L.trunk_z[0]), float(L.trunk_z[-1])
     amax = float(L.trunk_a.max()) * grow + 5

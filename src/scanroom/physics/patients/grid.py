@@ -187,7 +187,8 @@ class Canvas:
 
     def box(self, name: str, lo: tuple[float, float, float], hi: tuple[float, float, float], **kw: object) -> None:
         def fn(Z: np.ndarray, Y: np.ndarray, X: np.ndarray) -> Mask:
-            return np.ones((Z.shape[0], Y.shape[1], X.shape[2]), dtype=bool)
+            # voxel centres in the half-open box [lo, hi)
+            return (((X >= lo[0]) & (X < hi[0])) & ((Y >= lo[1]) & (Y < hi[1]))) & ((Z >= lo[2]) & (Z < hi[2]))
 
         self.paint(name, fn, (lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]), **kw)  # type: ignore[arg-type]
 
