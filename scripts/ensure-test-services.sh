@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Make sure what the test suite needs is present: Debian's chromium (browser tests) and a PostgreSQL
-# server on 127.0.0.1:5432 (the suite runs against SQLite and PostgreSQL).
+# Make sure what the test suite needs is present: Debian's chromium (browser tests), dicom3tools
+# (dciodvfy validates every DICOM object Scanroom writes) and a PostgreSQL server on 127.0.0.1:5432
+# (the suite runs against SQLite and PostgreSQL).
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "Installing Debian's chromium for the browser tests..."
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v dciodvfy >/dev/null 2>&1 || missing+=(dicom3tools)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing Debian packages for the tests: ${missing[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 pg_up() { python3 - <<'PY'
