@@ -1,0 +1,1 @@
+"""MRI physics core (public API is assembled here as modules land)."""
