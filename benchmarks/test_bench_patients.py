@@ -10,7 +10,8 @@ from scanroom.physics.patients import build_patient
 
 def test_bench_adult_male_chest_1mm(benchmark) -> None:  # noqa: ANN001
     build_patient("adult-male", region="chest", voxel_mm=1.0)  # warm-up: imports, caches
-    ph = benchmark.pedantic(build_patient, args=("adult-male",), kwargs={"region": "chest", "voxel_mm": 1.0},
-                            rounds=5, iterations=1)
+    ph = benchmark.pedantic(
+        build_patient, args=("adult-male",), kwargs={"region": "chest", "voxel_mm": 1.0}, rounds=5, iterations=1
+    )
     assert ph.shape[0] > 300
     assert benchmark.stats.stats.median < 2.0

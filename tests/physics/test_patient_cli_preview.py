@@ -27,8 +27,23 @@ def test_cli_list() -> None:
 
 def test_cli_build_writes_all_files(tmp_path: Path) -> None:
     out = tmp_path / "p"
-    res = runner.invoke(app, ["build", "adult-male", "--region", "chest", "--voxel-mm", "4", "--seed", "3",
-                              "--lesion", "lung-nodule:size_mm=10", "--out", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "build",
+            "adult-male",
+            "--region",
+            "chest",
+            "--voxel-mm",
+            "4",
+            "--seed",
+            "3",
+            "--lesion",
+            "lung-nodule:size_mm=10",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     img = nib.load(out / "labels.nii.gz")
     ph = build_patient("adult-male", region="chest", voxel_mm=4.0, seed=3, lesions=["lung-nodule:size_mm=10"])
@@ -46,10 +61,12 @@ def test_cli_build_writes_all_files(tmp_path: Path) -> None:
 
 
 def test_cli_errors_are_one_line_exit_2(tmp_path: Path) -> None:
-    for args in (["build", "nobody", "--out", str(tmp_path)],
-                 ["build", "adult-male", "--region", "head", "--lesion", "lung-nodule", "--out", str(tmp_path)],
-                 ["build", "adult-male", "--voxel-mm", "0.1", "--out", str(tmp_path)],
-                 ["build", "adult-male", "--lesion", "lung-nodule:size=8", "--out", str(tmp_path)]):
+    for args in (
+        ["build", "nobody", "--out", str(tmp_path)],
+        ["build", "adult-male", "--region", "head", "--lesion", "lung-nodule", "--out", str(tmp_path)],
+        ["build", "adult-male", "--voxel-mm", "0.1", "--out", str(tmp_path)],
+        ["build", "adult-male", "--lesion", "lung-nodule:size=8", "--out", str(tmp_path)],
+    ):
         res = runner.invoke(app, args)
         assert res.exit_code == 2, args
         assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1

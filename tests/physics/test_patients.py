@@ -122,8 +122,18 @@ def test_brain_from_mni_has_gm_wm_csf_and_ventricles() -> None:
 @pytest.mark.parametrize("kind", ANATOMICAL)
 def test_regions_contain_their_organs(kind: str) -> None:
     want = {
-        "chest": ("lung-right", "lung-left", "heart", "aorta", "trachea", "rib-cortical", "vertebra-cortical",
-                  "sternum-cortical", "clavicle-cortical", "scapula-cortical"),
+        "chest": (
+            "lung-right",
+            "lung-left",
+            "heart",
+            "aorta",
+            "trachea",
+            "rib-cortical",
+            "vertebra-cortical",
+            "sternum-cortical",
+            "clavicle-cortical",
+            "scapula-cortical",
+        ),
         "abdomen": ("liver", "spleen", "kidney-left-cortex", "pancreas", "stomach-wall", "small-bowel", "bowel-gas"),
         "pelvis": ("bladder-wall", "urine", "pelvis-cortical", "femur-cortical"),
         "hand": ("radius-cortical", "ulna-cortical", "carpals", "metacarpals", "phalanges"),
@@ -163,8 +173,14 @@ def test_rotation_keeps_content() -> None:
 
 # ------------------------------------------------------------------------------------------------ lesions
 LESIONS_BY_REGION = {
-    "chest": ["lung-nodule", "ggo-nodule", "calcified-nodule", "pneumothorax:side=right",
-              "pleural-effusion:side=left", "rib-fracture:displaced_mm=3"],
+    "chest": [
+        "lung-nodule",
+        "ggo-nodule",
+        "calcified-nodule",
+        "pneumothorax:side=right",
+        "pleural-effusion:side=left",
+        "rib-fracture:displaced_mm=3",
+    ],
     "abdomen": ["liver-cyst", "liver-metastasis", "haemangioma", "renal-stone", "gallstone"],
     "head": ["brain-haemorrhage", "infarct", "brain-tumour", "ms-lesions:count=5"],
     "hand": ["radius-fracture", "scaphoid-fracture"],
@@ -218,8 +234,10 @@ def test_lesion_spec_parse() -> None:
         ({"patient_id": "adult-male", "region": "chest", "lesions": ["lung-nodule:colour=red"]}, "unknown parameter"),
         ({"patient_id": "water-20", "lesions": ["lung-nodule"]}, "does not fit QA phantom"),
         ({"patient_id": "adult-male", "size_cm": 80}, "outside 12-45 cm"),
-        ({"patient_id": "child-5y", "region": "abdomen", "voxel_mm": 4.0, "lesions": ["liver-cyst:size_mm=60"]},
-         "does not fit inside the organ"),
+        (
+            {"patient_id": "child-5y", "region": "abdomen", "voxel_mm": 4.0, "lesions": ["liver-cyst:size_mm=60"]},
+            "does not fit inside the organ",
+        ),
     ],
 )
 def test_bad_input_gives_clear_value_error(kwargs: dict, match: str) -> None:

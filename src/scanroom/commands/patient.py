@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Digital patients and QA phantoms: list them, build one to NIfTI + truth JSON + preview.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Digital patients and QA phantoms: list them, build one to NIfTI + truth JSON + preview.", no_args_is_help=True
+)
 
 
 def _fail(msg: str) -> None:
@@ -38,7 +39,9 @@ def list_cmd(
 def build_cmd(
     patient_id: Annotated[str, typer.Argument(help="Patient or phantom id (see `list`).")],
     out: Annotated[Path, typer.Option("--out", help="Output directory (created).")],
-    region: Annotated[str | None, typer.Option("--region", help="head, neck, chest, abdomen, pelvis, hand, knee, whole-body")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="head, neck, chest, abdomen, pelvis, hand, knee, whole-body")
+    ] = None,
     size: Annotated[float | None, typer.Option("--size", help="Water-equivalent diameter of the abdomen, cm.")] = None,
     lesion: Annotated[list[str] | None, typer.Option("--lesion", help="TYPE[:key=value,...], repeatable.")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -56,8 +59,15 @@ def build_cmd(
         from scanroom.physics.preview import three_view
 
         specs = [LesionSpec.parse(s) for s in (lesion or [])]
-        ph = build_patient(patient_id, region=region, voxel_mm=voxel_mm, size_cm=size, lesions=specs, seed=seed,
-                           breathing_phase=breathing_phase)
+        ph = build_patient(
+            patient_id,
+            region=region,
+            voxel_mm=voxel_mm,
+            size_cm=size,
+            lesions=specs,
+            seed=seed,
+            breathing_phase=breathing_phase,
+        )
     except (ValueError, KeyError) as exc:  # bad input: one clear line, exit code 2
         _fail(str(exc).strip("'\""))
         return
@@ -76,21 +86,43 @@ def build_cmd(
         rows = []
         for lab, mat_id in sorted(ph.label_materials.items()):
             mat = get_material(mat_id)
-            rows.append({"label": lab, "structure": ph.label_names[lab], "material": mat_id,
-                         "density_g_cm3": mat.density_g_cm3, "hu_70kev": round(ct_number_hu(mat_id), 1)})
+            rows.append(
+                {
+                    "label": lab,
+                    "structure": ph.label_names[lab],
+                    "material": mat_id,
+                    "density_g_cm3": mat.density_g_cm3,
+                    "hu_70kev": round(ct_number_hu(mat_id), 1),
+                }
+            )
         (out / "materials.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
         with (out / "materials.csv").open("w", newline="", encoding="utf-8") as fh:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
             w.writerows(rows)
         truth = {
-            "patient_id": ph.phantom_id, "description": ph.description, "seed": seed, "region": region,
-            "voxel_mm": list(ph.voxel_mm), "origin_mm_lps": list(ph.origin_mm), "shape_zyx": list(ph.shape),
+            "patient_id": ph.phantom_id,
+            "description": ph.description,
+            "seed": seed,
+            "region": region,
+            "voxel_mm": list(ph.voxel_mm),
+            "origin_mm_lps": list(ph.origin_mm),
+            "shape_zyx": list(ph.shape),
             "coordinate_system": "LPS; array axes (z, y, x)",
-            "lesions": [{"instance": t.instance, "lesion_id": t.lesion_id, "organ": t.organ, "material": t.material,
-                         "center_mm_lps": list(t.center_mm), "size_mm": t.size_mm,
-                         "voxels": int(t.mask.sum()), "mask_file": f"lesion-{t.instance}-{t.lesion_id}.nii.gz",
-                         "params": t.params} for t in ph.lesions],
+            "lesions": [
+                {
+                    "instance": t.instance,
+                    "lesion_id": t.lesion_id,
+                    "organ": t.organ,
+                    "material": t.material,
+                    "center_mm_lps": list(t.center_mm),
+                    "size_mm": t.size_mm,
+                    "voxels": int(t.mask.sum()),
+                    "mask_file": f"lesion-{t.instance}-{t.lesion_id}.nii.gz",
+                    "params": t.params,
+                }
+                for t in ph.lesions
+            ],
         }
         (out / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
         Image.fromarray(three_view(ph)).save(out / "preview.png")

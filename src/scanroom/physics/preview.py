@@ -15,8 +15,9 @@ from .phantom import Phantom
 
 __all__ = ["three_view", "LESION_COLOURS"]
 
-LESION_COLOURS = np.array([[255, 60, 60], [60, 200, 255], [255, 200, 0], [120, 255, 90], [255, 90, 255],
-                           [255, 140, 0]], dtype=np.uint8)
+LESION_COLOURS = np.array(
+    [[255, 60, 60], [60, 200, 255], [255, 200, 0], [120, 255, 90], [255, 90, 255], [255, 140, 0]], dtype=np.uint8
+)
 
 # HU -> grey: piecewise linear so lung, fat, soft tissue and bone are all distinguishable
 _HU_KNOTS = np.array([-1000.0, -700.0, -150.0, -50.0, 120.0, 400.0, 2000.0])
@@ -82,6 +83,6 @@ def three_view(phantom: Phantom, *, gap_px: int = 4) -> np.ndarray:
     x0 = 0
     for t in tiles:
         y0 = (h - t.shape[0]) // 2
-        out[y0:y0 + t.shape[0], x0:x0 + t.shape[1]] = t
+        out[y0 : y0 + t.shape[0], x0 : x0 + t.shape[1]] = t
         x0 += t.shape[1] + gap_px
     return out

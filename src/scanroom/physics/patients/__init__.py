@@ -17,7 +17,7 @@ from ..phantom import LesionTruth, Phantom
 from . import body, head, qa
 from .body import ICRP89_MASS_G, ORGAN_GROUPS, SKELETON_PREFIXES
 from .grid import Canvas, make_canvas, rotation_matrix
-from .lesions import LESION_TYPES, LesionSpec, LesionType, insert_lesion, list_lesion_types
+from .lesions import LesionSpec, LesionType, insert_lesion, list_lesion_types
 
 __all__ = [
     "PatientInfo",
@@ -66,7 +66,7 @@ def _region_bbox(kind: str, region: str | None, p: body.BodyParams, grow: float)
     L = body.landmarks(p)
     kz, kx, ky = p.kz, p.kx, p.ky
     bmax = float(L.trunk_b.max()) * grow
-    x_arm = (L.arm_x + 60 * kx) * grow ** 0.5 + (grow - 1) * float(L.trunk_a.max())
+    x_arm = (L.arm_x + 60 * kx) * grow**0.5 + (grow - 1) * float(L.trunk_a.max())
     y0, y1 = -(bmax + (60 if p.female else 25) * ky) + 5, bmax + 30 * ky
     bs = head.brain_scale(p.masses["brain"])
     hx, hy0, hy1 = 95 * bs, -120 * bs, 110 * bs
@@ -77,8 +77,14 @@ def _region_bbox(kind: str, region: str | None, p: body.BodyParams, grow: float)
     if region == "head":
         return (-hx, hx, hy0, hy1, L.neck_top - 40 * kz, L.height + 8)
     if region == "neck":
-        return (-110 * kx * grow, 110 * kx * grow, -100 * ky * grow, 110 * ky * grow, L.shoulder - 60 * kz,
-                L.neck_top + 30 * kz)
+        return (
+            -110 * kx * grow,
+            110 * kx * grow,
+            -100 * ky * grow,
+            110 * ky * grow,
+            L.shoulder - 60 * kz,
+            L.neck_top + 30 * kz,
+        )
     if region == "chest":
         return (-x_arm, x_arm, y0, y1, L.diaphragm - 110 * kz, L.shoulder + 45 * kz)
     if region == "abdomen":
@@ -141,8 +147,10 @@ def build_patient(
         if region is not None:
             raise ValueError(f"QA phantom {patient_id!r} has no regions")
         if specs:
-            raise ValueError(f"lesion {specs[0].lesion_id!r} does not fit QA phantom {patient_id!r}: "
-                             f"lesions go into anatomical patients ({', '.join(ANATOMICAL)})")
+            raise ValueError(
+                f"lesion {specs[0].lesion_id!r} does not fit QA phantom {patient_id!r}: "
+                f"lesions go into anatomical patients ({', '.join(ANATOMICAL)})"
+            )
         if size_cm is not None:
             raise ValueError(f"QA phantom {patient_id!r} has a fixed size")
         desc, builder = qa.QA_BUILDERS[patient_id]
@@ -160,29 +168,40 @@ def build_patient(
             raise ValueError(f"size_cm={size_cm} outside 12-45 cm (water-equivalent diameter)")
         scale = float(size_cm) / _reference_wed_cm(patient_id)
         if not 0.6 <= scale <= 1.8:
-            raise ValueError(f"size_cm={size_cm} is too far from the reference {_reference_wed_cm(patient_id):.1f} cm "
-                             f"of {patient_id}")
-    ph = _build_anatomical(patient_id, region, float(voxel_mm), scale, specs, seed, rotation_deg,
-                           float(breathing_phase))
+            raise ValueError(
+                f"size_cm={size_cm} is too far from the reference {_reference_wed_cm(patient_id):.1f} cm "
+                f"of {patient_id}"
+            )
+    ph = _build_anatomical(
+        patient_id, region, float(voxel_mm), scale, specs, seed, rotation_deg, float(breathing_phase)
+    )
     return ph
 
 
-def _build_anatomical(kind: str, region: str | None, voxel: float, scale: float, specs: Sequence[LesionSpec],
-                      seed: int, rotation_deg: tuple[float, float, float], breathing_phase: float) -> Phantom:
+def _build_anatomical(
+    kind: str,
+    region: str | None,
+    voxel: float,
+    scale: float,
+    specs: Sequence[LesionSpec],
+    seed: int,
+    rotation_deg: tuple[float, float, float],
+    breathing_phase: float,
+) -> Phantom:
     rng = np.random.default_rng(seed)
     p = body.body_params(kind, scale, breathing_phase)
     grow = 1.0 + max(scale - 1.0, 0.0)
     bbox = _region_bbox(kind, region, p, grow)
     cv = make_canvas(bbox, voxel)  # type: ignore[arg-type]
     body.paint_body(cv, p, scale, rng)
-    if scale < 1.0:
-        pass  # organs shrink via inner_scale positions; envelope shrinks in _envelope
     truths: list[LesionTruth] = []
     lesion_rng = np.random.default_rng([seed, 1])
     for i, spec in enumerate(specs, start=1):
         if region is not None and region != "whole-body" and region not in spec.type.regions:
-            raise ValueError(f"lesion {spec.lesion_id!r} does not fit region {region!r} "
-                             f"(it belongs in region {' or '.join(spec.type.regions)})")
+            raise ValueError(
+                f"lesion {spec.lesion_id!r} does not fit region {region!r} "
+                f"(it belongs in region {' or '.join(spec.type.regions)})"
+            )
         truths.append(insert_lesion(cv, spec, i, lesion_rng))
     desc = ANATOMICAL[kind] + (f"; region {region}" if region else "") + (f"; size scale {scale:.2f}")
     ph = _to_phantom(cv, kind, desc, tuple(truths))
@@ -196,8 +215,16 @@ def _to_phantom(cv: Canvas, pid: str, desc: str, truths: tuple[LesionTruth, ...]
     for lab in sorted(cv.names):
         names[lab] = cv.names[lab]
         mats[lab] = cv.materials[lab]
-    return Phantom(phantom_id=pid, labels=cv.labels, voxel_mm=cv.voxel_mm, origin_mm=cv.origin_mm,
-                   label_materials=mats, label_names=names, lesions=truths, description=desc)
+    return Phantom(
+        phantom_id=pid,
+        labels=cv.labels,
+        voxel_mm=cv.voxel_mm,
+        origin_mm=cv.origin_mm,
+        label_materials=mats,
+        label_names=names,
+        lesions=truths,
+        description=desc,
+    )
 
 
 def _rotate(ph: Phantom, rotation_deg: tuple[float, float, float]) -> Phantom:
@@ -217,10 +244,16 @@ def _rotate(ph: Phantom, rotation_deg: tuple[float, float, float]) -> Phantom:
     c = (np.array(ph.labels.shape) - 1) / 2.0
     off = c - m @ c
     lab = ndimage.affine_transform(ph.labels, m, offset=off, order=0, mode="constant", cval=0)
-    truths = tuple(replace(t, mask=ndimage.affine_transform(t.mask.astype(np.uint8), m, offset=off, order=0) > 0)
-                   for t in ph.lesions)
-    return replace(ph, labels=lab, lesions=truths,
-                   description=ph.description + f"; rotated {tuple(float(a) for a in rotation_deg)} deg")
+    truths = tuple(
+        replace(t, mask=ndimage.affine_transform(t.mask.astype(np.uint8), m, offset=off, order=0) > 0)
+        for t in ph.lesions
+    )
+    return replace(
+        ph,
+        labels=lab,
+        lesions=truths,
+        description=ph.description + f"; rotated {tuple(float(a) for a in rotation_deg)} deg",
+    )
 
 
 # ------------------------------------------------------------------------------------------ measurements
@@ -245,8 +278,9 @@ def organ_masses_g(ph: Phantom) -> dict[str, float]:
     return out
 
 
-def water_equivalent_diameter_cm(ph: Phantom, z_mm: float, energy_kev: float = 70.0, *,
-                                 trunk_only: bool = True) -> float:
+def water_equivalent_diameter_cm(
+    ph: Phantom, z_mm: float, energy_kev: float = 70.0, *, trunk_only: bool = True
+) -> float:
     """AAPM Report 220 water-equivalent diameter of the axial slice nearest ``z_mm``.
 
     A_w = sum over voxels of (HU/1000 + 1) * voxel area; D_w = 2 sqrt(A_w / pi). With ``trunk_only`` the

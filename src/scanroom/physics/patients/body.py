@@ -22,59 +22,184 @@ from .skeleton import paint_skeleton
 # ICRP Publication 89 (2002), Table 2.8 reference organ masses (g). Lungs include blood; heart is the
 # wall (tissue only); skeleton is the total (bone, marrow, cartilage). Child = 5 y, mean of sexes.
 ICRP89_MASS_G: dict[str, dict[str, float]] = {
-    "adult-male": {"brain": 1450, "liver": 1800, "lungs": 1200, "kidneys": 310, "spleen": 150, "heart": 330,
-                   "pancreas": 140, "skeleton": 10500, "breasts": 25, "thyroid": 20, "stomach": 150,
-                   "bladder": 50, "height_cm": 176, "mass_kg": 73},
-    "adult-female": {"brain": 1300, "liver": 1400, "lungs": 950, "kidneys": 275, "spleen": 130, "heart": 250,
-                     "pancreas": 120, "skeleton": 7800, "breasts": 500, "thyroid": 17, "stomach": 140,
-                     "bladder": 40, "height_cm": 163, "mass_kg": 60},
-    "child-5y": {"brain": 1245, "liver": 570, "lungs": 300, "kidneys": 110, "spleen": 50, "heart": 85,
-                 "pancreas": 35, "skeleton": 2700, "breasts": 3, "thyroid": 3.4, "stomach": 50, "bladder": 16,
-                 "height_cm": 109, "mass_kg": 19},
+    "adult-male": {
+        "brain": 1450,
+        "liver": 1800,
+        "lungs": 1200,
+        "kidneys": 310,
+        "spleen": 150,
+        "heart": 330,
+        "pancreas": 140,
+        "skeleton": 10500,
+        "breasts": 25,
+        "thyroid": 20,
+        "stomach": 150,
+        "bladder": 50,
+        "height_cm": 176,
+        "mass_kg": 73,
+    },
+    "adult-female": {
+        "brain": 1300,
+        "liver": 1400,
+        "lungs": 950,
+        "kidneys": 275,
+        "spleen": 130,
+        "heart": 250,
+        "pancreas": 120,
+        "skeleton": 7800,
+        "breasts": 500,
+        "thyroid": 17,
+        "stomach": 140,
+        "bladder": 40,
+        "height_cm": 163,
+        "mass_kg": 60,
+    },
+    "child-5y": {
+        "brain": 1245,
+        "liver": 570,
+        "lungs": 300,
+        "kidneys": 110,
+        "spleen": 50,
+        "heart": 85,
+        "pancreas": 35,
+        "skeleton": 2700,
+        "breasts": 3,
+        "thyroid": 3.4,
+        "stomach": 50,
+        "bladder": 16,
+        "height_cm": 109,
+        "mass_kg": 19,
+    },
 }
 
 # Structures: name -> material. Labels are assigned in this order, so they are stable across patients.
 STRUCTURES: list[tuple[str, str]] = [
-    ("skin", "skin"), ("subcutaneous-fat", "adipose"), ("muscle", "muscle"), ("visceral-fat", "adipose"),
+    ("skin", "skin"),
+    ("subcutaneous-fat", "adipose"),
+    ("muscle", "muscle"),
+    ("visceral-fat", "adipose"),
     ("mediastinum", "soft-tissue"),
-    ("scalp", "skin"), ("scalp-fat", "adipose"), ("skull-cortical", "cortical-bone"),
-    ("skull-cancellous", "cancellous-bone"), ("csf", "csf"), ("ventricles", "csf"), ("grey-matter", "grey-matter"),
-    ("white-matter", "white-matter"), ("eye", "water"), ("eye-lens", "eye-lens"), ("orbit-fat", "adipose"),
-    ("sinus", "air"), ("nasal-cavity", "air"), ("mandible", "cortical-bone"), ("spinal-cord", "white-matter"),
-    ("thyroid", "thyroid"), ("trachea", "air"), ("oesophagus", "bowel-wall"),
-    ("lung-right", "lung"), ("lung-left", "lung"), ("bronchi", "air"),
-    ("heart", "heart"), ("heart-lv", "blood"), ("heart-rv", "blood"), ("heart-la", "blood"), ("heart-ra", "blood"),
-    ("aorta", "blood"), ("vena-cava", "blood"), ("pulmonary-artery", "blood"),
-    ("breast-left", "breast-glandular"), ("breast-right", "breast-glandular"), ("breast-fat", "adipose"),
-    ("liver", "liver"), ("gallbladder", "bile"), ("spleen", "spleen"), ("stomach-wall", "bowel-wall"),
-    ("stomach-contents", "stomach-contents"), ("stomach-gas", "bowel-gas"), ("pancreas", "pancreas"),
-    ("kidney-right-cortex", "kidney-cortex"), ("kidney-right-medulla", "kidney-medulla"),
-    ("kidney-left-cortex", "kidney-cortex"), ("kidney-left-medulla", "kidney-medulla"),
-    ("small-bowel", "bowel-wall"), ("small-bowel-contents", "stomach-contents"), ("colon", "bowel-wall"),
-    ("colon-contents", "stomach-contents"), ("bowel-gas", "bowel-gas"), ("bladder-wall", "muscle"),
-    ("urine", "urine"), ("uterus", "muscle"), ("prostate", "soft-tissue"), ("psoas", "muscle"),
-    ("vertebra-cortical", "cortical-bone"), ("vertebra-cancellous", "cancellous-bone"),
-    ("intervertebral-disc", "cartilage"), ("rib-cortical", "cortical-bone"), ("rib-cancellous", "cancellous-bone"),
-    ("costal-cartilage", "cartilage"), ("sternum-cortical", "cortical-bone"), ("sternum-cancellous", "cancellous-bone"),
-    ("clavicle-cortical", "cortical-bone"), ("clavicle-cancellous", "cancellous-bone"),
-    ("scapula-cortical", "cortical-bone"), ("scapula-cancellous", "cancellous-bone"),
-    ("pelvis-cortical", "cortical-bone"), ("pelvis-cancellous", "cancellous-bone"),
-    ("sacrum-cortical", "cortical-bone"), ("sacrum-cancellous", "cancellous-bone"),
-    ("femur-cortical", "cortical-bone"), ("femur-cancellous", "cancellous-bone"), ("femur-marrow", "yellow-marrow"),
-    ("humerus-cortical", "cortical-bone"), ("humerus-cancellous", "cancellous-bone"), ("humerus-marrow", "yellow-marrow"),
-    ("radius-cortical", "cortical-bone"), ("radius-cancellous", "cancellous-bone"),
-    ("ulna-cortical", "cortical-bone"), ("ulna-cancellous", "cancellous-bone"),
-    ("carpals", "cancellous-bone"), ("metacarpals", "cortical-bone"), ("metacarpal-cancellous", "cancellous-bone"),
-    ("phalanges", "cortical-bone"), ("phalanx-cancellous", "cancellous-bone"),
-    ("tibia-cortical", "cortical-bone"), ("tibia-cancellous", "cancellous-bone"), ("tibia-marrow", "yellow-marrow"),
-    ("fibula-cortical", "cortical-bone"), ("fibula-cancellous", "cancellous-bone"),
-    ("patella-cortical", "cortical-bone"), ("patella-cancellous", "cancellous-bone"),
-    ("foot-bones", "cancellous-bone"), ("articular-cartilage", "cartilage"), ("joint-fluid", "water"),
+    ("scalp", "skin"),
+    ("scalp-fat", "adipose"),
+    ("skull-cortical", "cortical-bone"),
+    ("skull-cancellous", "cancellous-bone"),
+    ("csf", "csf"),
+    ("ventricles", "csf"),
+    ("grey-matter", "grey-matter"),
+    ("white-matter", "white-matter"),
+    ("eye", "water"),
+    ("eye-lens", "eye-lens"),
+    ("orbit-fat", "adipose"),
+    ("sinus", "air"),
+    ("nasal-cavity", "air"),
+    ("mandible", "cortical-bone"),
+    ("spinal-cord", "white-matter"),
+    ("thyroid", "thyroid"),
+    ("trachea", "air"),
+    ("oesophagus", "bowel-wall"),
+    ("lung-right", "lung"),
+    ("lung-left", "lung"),
+    ("bronchi", "air"),
+    ("heart", "heart"),
+    ("heart-lv", "blood"),
+    ("heart-rv", "blood"),
+    ("heart-la", "blood"),
+    ("heart-ra", "blood"),
+    ("aorta", "blood"),
+    ("vena-cava", "blood"),
+    ("pulmonary-artery", "blood"),
+    ("breast-left", "breast-glandular"),
+    ("breast-right", "breast-glandular"),
+    ("breast-fat", "adipose"),
+    ("liver", "liver"),
+    ("gallbladder", "bile"),
+    ("spleen", "spleen"),
+    ("stomach-wall", "bowel-wall"),
+    ("stomach-contents", "stomach-contents"),
+    ("stomach-gas", "bowel-gas"),
+    ("pancreas", "pancreas"),
+    ("kidney-right-cortex", "kidney-cortex"),
+    ("kidney-right-medulla", "kidney-medulla"),
+    ("kidney-left-cortex", "kidney-cortex"),
+    ("kidney-left-medulla", "kidney-medulla"),
+    ("small-bowel", "bowel-wall"),
+    ("small-bowel-contents", "stomach-contents"),
+    ("colon", "bowel-wall"),
+    ("colon-contents", "stomach-contents"),
+    ("bowel-gas", "bowel-gas"),
+    ("bladder-wall", "muscle"),
+    ("urine", "urine"),
+    ("uterus", "muscle"),
+    ("prostate", "soft-tissue"),
+    ("psoas", "muscle"),
+    ("vertebra-cortical", "cortical-bone"),
+    ("vertebra-cancellous", "cancellous-bone"),
+    ("intervertebral-disc", "cartilage"),
+    ("rib-cortical", "cortical-bone"),
+    ("rib-cancellous", "cancellous-bone"),
+    ("costal-cartilage", "cartilage"),
+    ("sternum-cortical", "cortical-bone"),
+    ("sternum-cancellous", "cancellous-bone"),
+    ("clavicle-cortical", "cortical-bone"),
+    ("clavicle-cancellous", "cancellous-bone"),
+    ("scapula-cortical", "cortical-bone"),
+    ("scapula-cancellous", "cancellous-bone"),
+    ("pelvis-cortical", "cortical-bone"),
+    ("pelvis-cancellous", "cancellous-bone"),
+    ("sacrum-cortical", "cortical-bone"),
+    ("sacrum-cancellous", "cancellous-bone"),
+    ("femur-cortical", "cortical-bone"),
+    ("femur-cancellous", "cancellous-bone"),
+    ("femur-marrow", "yellow-marrow"),
+    ("humerus-cortical", "cortical-bone"),
+    ("humerus-cancellous", "cancellous-bone"),
+    ("humerus-marrow", "yellow-marrow"),
+    ("radius-cortical", "cortical-bone"),
+    ("radius-cancellous", "cancellous-bone"),
+    ("ulna-cortical", "cortical-bone"),
+    ("ulna-cancellous", "cancellous-bone"),
+    ("carpals", "cancellous-bone"),
+    ("metacarpals", "cortical-bone"),
+    ("metacarpal-cancellous", "cancellous-bone"),
+    ("phalanges", "cortical-bone"),
+    ("phalanx-cancellous", "cancellous-bone"),
+    ("tibia-cortical", "cortical-bone"),
+    ("tibia-cancellous", "cancellous-bone"),
+    ("tibia-marrow", "yellow-marrow"),
+    ("fibula-cortical", "cortical-bone"),
+    ("fibula-cancellous", "cancellous-bone"),
+    ("patella-cortical", "cortical-bone"),
+    ("patella-cancellous", "cancellous-bone"),
+    ("foot-bones", "cancellous-bone"),
+    ("articular-cartilage", "cartilage"),
+    ("joint-fluid", "water"),
 ]
 
-SKELETON_PREFIXES = ("skull", "mandible", "vertebra", "intervertebral", "rib", "costal", "sternum", "clavicle",
-                     "scapula", "pelvis", "sacrum", "femur", "humerus", "radius", "ulna", "carpals", "metacarpal",
-                     "phalan", "tibia", "fibula", "patella", "foot-bones", "articular")
+SKELETON_PREFIXES = (
+    "skull",
+    "mandible",
+    "vertebra",
+    "intervertebral",
+    "rib",
+    "costal",
+    "sternum",
+    "clavicle",
+    "scapula",
+    "pelvis",
+    "sacrum",
+    "femur",
+    "humerus",
+    "radius",
+    "ulna",
+    "carpals",
+    "metacarpal",
+    "phalan",
+    "tibia",
+    "fibula",
+    "patella",
+    "foot-bones",
+    "articular",
+)
 
 # Organ mass groups: structure names summed for comparison with ICRP 89.
 ORGAN_GROUPS: dict[str, tuple[str, ...]] = {
@@ -111,13 +236,17 @@ class BodyParams:
 
 def body_params(kind: str, size_scale: float = 1.0, breathing_phase: float = 0.0) -> BodyParams:
     """Params for a reference body; ``size_scale`` widens (>1, more fat) or narrows (<1) the trunk."""
-    base = {"adult-male": (1.0, 1.0, 1.0, 18.0), "adult-female": (0.93, 0.95, 163 / 176, 22.0),
-            "child-5y": (0.6, 0.62, 109 / 176, 7.0)}[kind]
+    base = {
+        "adult-male": (1.0, 1.0, 1.0, 18.0),
+        "adult-female": (0.93, 0.95, 163 / 176, 22.0),
+        "child-5y": (0.6, 0.62, 109 / 176, 7.0),
+    }[kind]
     kx, ky, kz, fat = base
     amp = {"adult-male": 16.0, "adult-female": 14.0, "child-5y": 9.0}[kind]
     breath = amp * 0.5 * (1.0 - np.cos(2.0 * np.pi * float(breathing_phase)))
-    return BodyParams(kind=kind, kx=kx, ky=ky, kz=kz, fat_mm=fat, breath_mm=float(breath),
-                      masses=dict(ICRP89_MASS_G[kind]))
+    return BodyParams(
+        kind=kind, kx=kx, ky=ky, kz=kz, fat_mm=fat, breath_mm=float(breath), masses=dict(ICRP89_MASS_G[kind])
+    )
 
 
 def _vol_cm3(mass_g: float, material: str) -> float:
@@ -136,8 +265,7 @@ def _unit_fraction(shape_key: str) -> float:
 def _lung_shape(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
     r2 = u**2 + v**2
     # upper (apex) half-ellipsoid above a domed (concave) base; base dome rises 35 % of the half-height
-    return (r2 + np.maximum(w, 0) ** 2 <= 1.0) & (w >= -1.0 + 0.35 * (1.0 - r2)) & (r2 <= 1.0) & \
-        (r2 + ((w + 1.0) / 1.0) ** 2 * 0.0 <= 1.0)
+    return (r2 + np.maximum(w, 0) ** 2 <= 1.0) & (w >= -1.0 + 0.35 * (1.0 - r2)) & (r2 <= 1.0)
 
 
 def _liver_shape(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -161,13 +289,18 @@ def _fit_axes(shape: str, volume_cm3: float, proportions: tuple[float, float, fl
     return a, b, c
 
 
-def paint_shape(cv: Canvas, name: str, shape: str, c: tuple[float, float, float], ax: tuple[float, float, float],
-                **kw: object) -> None:
+def paint_shape(
+    cv: Canvas, name: str, shape: str, c: tuple[float, float, float], ax: tuple[float, float, float], **kw: object
+) -> None:
     fn = _SHAPES[shape]
     cx, cy, cz = c
     a, b, cc = ax
-    cv.paint(name, lambda Z, Y, X: fn((X - cx) / a, (Y - cy) / b, (Z - cz) / cc),
-             (cx - a, cx + a, cy - b, cy + b, cz - cc, cz + cc), **kw)  # type: ignore[arg-type]
+    cv.paint(
+        name,
+        lambda Z, Y, X: fn((X - cx) / a, (Y - cy) / b, (Z - cz) / cc),
+        (cx - a, cx + a, cy - b, cy + b, cz - cc, cz + cc),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------------ landmarks
@@ -197,15 +330,30 @@ class Landmarks:
 
 def landmarks(p: BodyParams) -> Landmarks:
     kz, kx, ky = p.kz, p.kx, p.ky
-    extra = 0.0 if p.child else 0.0
     z = np.array([780, 830, 900, 1000, 1080, 1200, 1330, 1400, 1440, 1465], dtype=float) * kz
-    a = np.array([150, 170, 178, 158, 158, 165, 170, 168, 150, 100], dtype=float) * kx + extra
+    a = np.array([150, 170, 178, 158, 158, 165, 170, 168, 150, 100], dtype=float) * kx
     b = np.array([95, 100, 105, 105, 105, 110, 110, 105, 95, 70], dtype=float) * ky
     head_c = 1760 * kz - (92 * head.brain_scale(p.masses["brain"]) + 14 * (0.7 if p.child else 1.0))
-    return Landmarks(height=1760 * kz, crotch=820 * kz, hip=890 * kz, iliac_crest=1045 * kz, l1=1110 * kz,
-                     diaphragm=1200 * kz, carina=1330 * kz, shoulder=1440 * kz, neck_top=1560 * kz,
-                     head_centre=head_c, knee=480 * kz, ankle=80 * kz, wrist=850 * kz, elbow=1100 * kz,
-                     trunk_z=z, trunk_a=a, trunk_b=b, arm_x=215 * kx)
+    return Landmarks(
+        height=1760 * kz,
+        crotch=820 * kz,
+        hip=890 * kz,
+        iliac_crest=1045 * kz,
+        l1=1110 * kz,
+        diaphragm=1200 * kz,
+        carina=1330 * kz,
+        shoulder=1440 * kz,
+        neck_top=1560 * kz,
+        head_centre=head_c,
+        knee=480 * kz,
+        ankle=80 * kz,
+        wrist=850 * kz,
+        elbow=1100 * kz,
+        trunk_z=z,
+        trunk_a=a,
+        trunk_b=b,
+        arm_x=215 * kx,
+    )
 
 
 # ------------------------------------------------------------------------------------------ painting
@@ -319,7 +467,7 @@ def _limbs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
 def _neck_and_head(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
     kz, kx, ky = p.kz, p.kx, p.ky
     hs = 0.75 if p.child else 1.0
-    r_neck = (np.array([58, 55]) * (kx if not p.child else 0.75))
+    r_neck = np.array([58, 55]) * (kx if not p.child else 0.75)
     pts = np.array([[0, 10 * ky, L.shoulder - 40 * kz], [0, 15 * ky, L.neck_top + 20 * kz]])
     _limb(cv, pts, r_neck, 4.0)
     # head soft tissue: face ellipsoid (the MNI scalp shell covers the cranium)
@@ -348,8 +496,12 @@ def _neck_and_head(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
         cv.tube("mandible", pts_, 7 * bs)
     # neck structures
     cv.tube("trachea", np.array([[0, -20 * ky, L.neck_top - 20 * kz], [0, -5 * ky, L.carina]]), 9 * kx)
-    cv.tube("oesophagus", np.array([[0, 8 * ky, L.neck_top - 25 * kz], [5, 15 * ky, L.carina], [20 * kx, 5, L.diaphragm - 20 * kz]]), 7 * kx,
-            outside=("trachea",))
+    cv.tube(
+        "oesophagus",
+        np.array([[0, 8 * ky, L.neck_top - 25 * kz], [5, 15 * ky, L.carina], [20 * kx, 5, L.diaphragm - 20 * kz]]),
+        7 * kx,
+        outside=("trachea",),
+    )
     m_th = p.masses["thyroid"] / 2
     r_th = _fit_axes("ellipsoid", _vol_cm3(m_th, "thyroid"), (1.0, 1.0, 2.2))
     for side in (-1, 1):
@@ -369,6 +521,7 @@ def _thorax(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
     r_out = _fit_axes("ellipsoid", v_wall + v_blood, (1.0, 0.8, 0.75))
     hc = (20 * kx * sc, -35 * ky * sc, L.diaphragm + 65 * kz - br * 0.5)
     cv.rotated_ellipsoid("heart", hc, r_out, rot.T)
+
     # chambers: four ellipsoids, volume shares LV 0.3 RV 0.3 LA 0.2 RA 0.2 (calibrated for overlap)
     def ch(name: str, share: float, off: tuple[float, float, float], prop: tuple[float, float, float]) -> None:
         r = _fit_axes("ellipsoid", v_blood * share * 1.08, prop)
@@ -383,29 +536,61 @@ def _thorax(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
     # great vessels
     root = np.asarray(hc) + rot @ (np.array([-0.4, 0.0, 0.3]) * np.asarray(r_out))
     arch_top = L.carina + 45 * kz
-    aorta = np.array([root, [0, -25 * ky, arch_top - 10 * kz], [10 * kx, 0, arch_top], [20 * kx, 30 * ky, arch_top - 20 * kz],
-                      [18 * kx, 35 * ky, L.diaphragm - 40 * kz], [8 * kx, 20 * ky, L.l1],
-                      [5 * kx, 15 * ky, L.iliac_crest - 10 * kz]])
+    aorta = np.array(
+        [
+            root,
+            [0, -25 * ky, arch_top - 10 * kz],
+            [10 * kx, 0, arch_top],
+            [20 * kx, 30 * ky, arch_top - 20 * kz],
+            [18 * kx, 35 * ky, L.diaphragm - 40 * kz],
+            [8 * kx, 20 * ky, L.l1],
+            [5 * kx, 15 * ky, L.iliac_crest - 10 * kz],
+        ]
+    )
     cv.tube("aorta", aorta, 12 * kx, outside=("heart-lv", "heart-rv", "heart-la", "heart-ra"))
     for s in (-1, 1):
-        cv.tube("aorta", np.array([aorta[-1], [s * 60 * kx, 10 * ky, L.hip + 20 * kz], [s * 95 * kx, -15 * ky, L.hip - 40 * kz]]),
-                6.5 * kx)
+        cv.tube(
+            "aorta",
+            np.array([aorta[-1], [s * 60 * kx, 10 * ky, L.hip + 20 * kz], [s * 95 * kx, -15 * ky, L.hip - 40 * kz]]),
+            6.5 * kx,
+        )
     ra = np.asarray(hc) + rot @ (np.array([-0.45, -0.2, -0.3]) * np.asarray(r_out))
-    cv.tube("vena-cava", np.array([[-22 * kx, 0, L.iliac_crest - 10 * kz], [-25 * kx, 5 * ky, L.l1], [-25 * kx, 0, L.diaphragm - 20 * kz], ra]),
-            11 * kx, outside=("aorta", "heart-lv", "heart-rv", "heart-la", "heart-ra"))
+    cv.tube(
+        "vena-cava",
+        np.array(
+            [[-22 * kx, 0, L.iliac_crest - 10 * kz], [-25 * kx, 5 * ky, L.l1], [-25 * kx, 0, L.diaphragm - 20 * kz], ra]
+        ),
+        11 * kx,
+        outside=("aorta", "heart-lv", "heart-rv", "heart-la", "heart-ra"),
+    )
     cv.tube("vena-cava", np.array([ra, [-25 * kx, -20 * ky, arch_top + 20 * kz]]), 9 * kx, outside=("aorta",))
     rv = np.asarray(hc) + rot @ (np.array([0.2, -0.35, 0.15]) * np.asarray(r_out))
     cv.tube("pulmonary-artery", np.array([rv, [-5 * kx, -15 * ky, L.carina - 5 * kz]]), 12 * kx, outside=("aorta",))
     # bronchi
     for s in (-1, 1):
-        cv.tube("bronchi", np.array([[0, -5 * ky, L.carina], [s * 45 * kx, 5 * ky, L.carina - 30 * kz]]), 6 * kx,
-                outside=("aorta", "pulmonary-artery", "vena-cava"))
+        cv.tube(
+            "bronchi",
+            np.array([[0, -5 * ky, L.carina], [s * 45 * kx, 5 * ky, L.carina - 30 * kz]]),
+            6 * kx,
+            outside=("aorta", "pulmonary-artery", "vena-cava"),
+        )
     # lungs: domed bases follow the diaphragm (descends by breath_mm); masses from ICRP 89 (lungs incl. blood)
     v_lung = _vol_cm3(m["lungs"] / 2, "lung")
     apex = L.shoulder + 25 * kz
-    protect = ("heart", "heart-lv", "heart-rv", "heart-la", "heart-ra", "aorta", "vena-cava", "pulmonary-artery",
-               "trachea", "bronchi", "oesophagus")
-    for side, name, base_extra in ((-1, "lung-right", 0.0), (1, "lung-left", -15.0 * kz)):
+    protect = (
+        "heart",
+        "heart-lv",
+        "heart-rv",
+        "heart-la",
+        "heart-ra",
+        "aorta",
+        "vena-cava",
+        "pulmonary-artery",
+        "trachea",
+        "bronchi",
+        "oesophagus",
+    )
+    for side, name in ((-1, "lung-right"), (1, "lung-left")):
         # exhale proportions; the axis in z is found so the volume matches, then inspiration extends the base
         a0, b0, c0 = _fit_axes("lung", v_lung * 1.12, (0.42, 0.62, 1.0))
         half_h = c0 + br / 2
@@ -417,12 +602,30 @@ def _thorax(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
     if mb > 5:
         for side, name in ((-1, "breast-right"), (1, "breast-left")):
             r = _fit_axes("ellipsoid", _vol_cm3(mb, "breast-glandular") * 2.0, (1.0, 0.75, 0.9))
-            c = (side * 85 * kx, -float(np.interp(L.carina - 60 * kz, L.trunk_z, L.trunk_b)) + 5 * ky, L.carina - 60 * kz)
+            c = (
+                side * 85 * kx,
+                -float(np.interp(L.carina - 60 * kz, L.trunk_z, L.trunk_b)) + 5 * ky,
+                L.carina - 60 * kz,
+            )
             cv.ellipsoid("breast-fat", c, (r[0] + 6, r[1] + 6, r[2] + 6), outside=("muscle",))
             cv.ellipsoid(name, c, r, outside=("muscle", "skin"))
-            cv.ellipsoid("skin", c, (r[0] + 8, r[1] + 8, r[2] + 8),
-                         outside=(name, "breast-fat", "muscle", "subcutaneous-fat", "mediastinum", "visceral-fat",
-                                  "lung-left", "lung-right", "heart", "skin"))
+            cv.ellipsoid(
+                "skin",
+                c,
+                (r[0] + 8, r[1] + 8, r[2] + 8),
+                outside=(
+                    name,
+                    "breast-fat",
+                    "muscle",
+                    "subcutaneous-fat",
+                    "mediastinum",
+                    "visceral-fat",
+                    "lung-left",
+                    "lung-right",
+                    "heart",
+                    "skin",
+                ),
+            )
 
 
 def _abdomen(cv: Canvas, p: BodyParams, L: Landmarks, rng: np.random.Generator) -> None:
@@ -449,8 +652,12 @@ def _abdomen(cv: Canvas, p: BodyParams, L: Landmarks, rng: np.random.Generator) 
     r_st = np.array([48, 40, 70]) * np.array([kx, ky, kz])
     cv.ellipsoid("stomach-wall", stc, tuple(r_st), outside=("liver", "spleen"))
     cv.ellipsoid("stomach-contents", stc, tuple(r_st - 4), inside=("stomach-wall",))
-    cv.ellipsoid("stomach-gas", (stc[0], stc[1] - 10 * ky, stc[2] + 45 * kz), (30 * kx, 22 * ky, 22 * kz),
-                 inside=("stomach-contents",))
+    cv.ellipsoid(
+        "stomach-gas",
+        (stc[0], stc[1] - 10 * ky, stc[2] + 45 * kz),
+        (30 * kx, 22 * ky, 22 * kz),
+        inside=("stomach-contents",),
+    )
     # kidneys: cortex shell + medulla, hilum at L1
     v_k = _vol_cm3(m["kidneys"] / 2, "kidney-cortex")
     r_k = _fit_axes("ellipsoid", v_k, (0.42, 0.3, 1.0))
@@ -465,20 +672,54 @@ def _abdomen(cv: Canvas, p: BodyParams, L: Landmarks, rng: np.random.Generator) 
     cv.rotated_ellipsoid("pancreas", pc, r_p, rotation_matrix(0, -12, 15).T, outside=("aorta", "vena-cava", "liver"))
     # psoas muscles
     for s in (-1, 1):
-        cv.tube("psoas", np.array([[s * 30 * kx, 35 * ky, L.l1 + 30 * kz], [s * 55 * kx, 40 * ky, L.iliac_crest - 20 * kz],
-                                   [s * 80 * kx, 0, L.hip]]), np.array([10, 22, 18]) * kx,
-                outside=protect + ("kidney-left-cortex", "kidney-right-cortex"))
+        cv.tube(
+            "psoas",
+            np.array(
+                [
+                    [s * 30 * kx, 35 * ky, L.l1 + 30 * kz],
+                    [s * 55 * kx, 40 * ky, L.iliac_crest - 20 * kz],
+                    [s * 80 * kx, 0, L.hip],
+                ]
+            ),
+            np.array([10, 22, 18]) * kx,
+            outside=protect + ("kidney-left-cortex", "kidney-right-cortex"),
+        )
     # colon frame: caecum -> ascending -> transverse -> descending -> sigmoid -> rectum
     rc = 22 * kx
     top = L.l1 + 20 * kz + dz * 0.5
-    colon = np.array([[-75, -30, L.iliac_crest - 60 * kz], [-85, 0, L.iliac_crest], [-85, 0, top], [-40, -60, top - 20 * kz],
-                      [40, -60, top - 10 * kz], [90, 10, top + 20 * kz], [90, 20, L.iliac_crest], [70, 0, L.iliac_crest - 70 * kz],
-                      [10, 20, L.hip - 10 * kz], [0, 60, L.crotch + 60 * kz]], dtype=float)
+    colon = np.array(
+        [
+            [-75, -30, L.iliac_crest - 60 * kz],
+            [-85, 0, L.iliac_crest],
+            [-85, 0, top],
+            [-40, -60, top - 20 * kz],
+            [40, -60, top - 10 * kz],
+            [90, 10, top + 20 * kz],
+            [90, 20, L.iliac_crest],
+            [70, 0, L.iliac_crest - 70 * kz],
+            [10, 20, L.hip - 10 * kz],
+            [0, 60, L.crotch + 60 * kz],
+        ],
+        dtype=float,
+    )
     colon[:, 0] *= kx * sc
     colon[:, 1] *= ky * sc
-    organs = ("liver", "spleen", "stomach-wall", "stomach-contents", "stomach-gas", "kidney-left-cortex",
-              "kidney-right-cortex", "kidney-left-medulla", "kidney-right-medulla", "pancreas", "gallbladder", "psoas",
-              "aorta", "vena-cava")
+    organs = (
+        "liver",
+        "spleen",
+        "stomach-wall",
+        "stomach-contents",
+        "stomach-gas",
+        "kidney-left-cortex",
+        "kidney-right-cortex",
+        "kidney-left-medulla",
+        "kidney-right-medulla",
+        "pancreas",
+        "gallbladder",
+        "psoas",
+        "aorta",
+        "vena-cava",
+    )
     cv.tube("colon", colon, rc, outside=organs)
     cv.tube("colon-contents", colon, rc - 3, inside=("colon",))
     # gas pockets in the non-dependent (anterior) colon

@@ -96,8 +96,7 @@ class Canvas:
         if sl is None:
             return None
         Z, Y, X = self.coords(sl)
-        m = np.broadcast_to(fn(Z, Y, X), (sl[0].stop - sl[0].start, sl[1].stop - sl[1].start,
-                                          sl[2].stop - sl[2].start))
+        m = np.broadcast_to(fn(Z, Y, X), (sl[0].stop - sl[0].start, sl[1].stop - sl[1].start, sl[2].stop - sl[2].start))
         sub = self.labels[sl]
         m = self._restrict(m, sub, inside, outside)
         sub[m] = self.label(name)
@@ -152,7 +151,7 @@ class Canvas:
         a, b = r
 
         def fn(Z: np.ndarray, Y: np.ndarray, X: np.ndarray) -> Mask:
-            return (((X - cx) / a) ** 2 + ((Y - cy) / b) ** 2 <= 1.0) & (Z >= z0) & (Z <= z1)
+            return (((X - cx) / a) ** 2 + ((Y - cy) / b) ** 2 <= 1.0) & (z0 <= Z) & (z1 >= Z)
 
         self.paint(name, fn, (cx - a, cx + a, cy - b, cy + b, z0, z1), **kw)  # type: ignore[arg-type]
 
@@ -188,7 +187,7 @@ class Canvas:
     def box(self, name: str, lo: tuple[float, float, float], hi: tuple[float, float, float], **kw: object) -> None:
         def fn(Z: np.ndarray, Y: np.ndarray, X: np.ndarray) -> Mask:
             # voxel centres in the half-open box [lo, hi)
-            return (((X >= lo[0]) & (X < hi[0])) & ((Y >= lo[1]) & (Y < hi[1]))) & ((Z >= lo[2]) & (Z < hi[2]))
+            return (((lo[0] <= X) & (hi[0] > X)) & ((lo[1] <= Y) & (hi[1] > Y))) & ((lo[2] <= Z) & (hi[2] > Z))
 
         self.paint(name, fn, (lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]), **kw)  # type: ignore[arg-type]
 
@@ -230,13 +229,14 @@ class Canvas:
                 continue
             # stencil offsets within radius r (anisotropic voxels)
             kz, ky, kx = int(np.ceil(r / dz)), int(np.ceil(r / dy)), int(np.ceil(r / dx))
-            oz_, oy_, ox_ = np.meshgrid(np.arange(-kz, kz + 1), np.arange(-ky, ky + 1), np.arange(-kx, kx + 1),
-                                        indexing="ij")
+            oz_, oy_, ox_ = np.meshgrid(
+                np.arange(-kz, kz + 1), np.arange(-ky, ky + 1), np.arange(-kx, kx + 1), indexing="ij"
+            )
             sx, sy, sz = ox_.ravel(), oy_.ravel(), oz_.ravel()
             p_all = pts[sel]
             chunk = max(1, 4_000_000 // max(len(sx), 1))
             for c0 in range(0, len(p_all), chunk):
-                p = p_all[c0:c0 + chunk]
+                p = p_all[c0 : c0 + chunk]
                 ci = np.round((p[:, 0] - ox) / dx).astype(np.int64)
                 cj = np.round((p[:, 1] - oy) / dy).astype(np.int64)
                 ck = np.round((p[:, 2] - oz) / dz).astype(np.int64)
@@ -244,8 +244,11 @@ class Canvas:
                 fx = ((p[:, 0] - ox) / dx - ci).astype(np.float32)
                 fy = ((p[:, 1] - oy) / dy - cj).astype(np.float32)
                 fz = ((p[:, 2] - oz) / dz - ck).astype(np.float32)
-                d2 = (((sx[None, :] - fx[:, None]) * dx) ** 2 + ((sy[None, :] - fy[:, None]) * dy) ** 2
-                      + ((sz[None, :] - fz[:, None]) * dz) ** 2)
+                d2 = (
+                    ((sx[None, :] - fx[:, None]) * dx) ** 2
+                    + ((sy[None, :] - fy[:, None]) * dy) ** 2
+                    + ((sz[None, :] - fz[:, None]) * dz) ** 2
+                )
                 ok = d2 <= r * r
                 ii = (ci[:, None] + sx[None, :])[ok]
                 jj = (cj[:, None] + sy[None, :])[ok]
@@ -278,8 +281,9 @@ def _capsule_fn(p0: np.ndarray, p1: np.ndarray, r0: float, r1: float) -> Callabl
     return fn
 
 
-def _capsule_dist(p0: np.ndarray, p1: np.ndarray, r0: float, r1: float, Z: np.ndarray, Y: np.ndarray,
-                  X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _capsule_dist(
+    p0: np.ndarray, p1: np.ndarray, r0: float, r1: float, Z: np.ndarray, Y: np.ndarray, X: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Distance to the segment p0-p1 and the interpolated radius at the closest point."""
     d = p1 - p0
     l2 = float(d @ d) or 1e-9

@@ -37,8 +37,15 @@ def _mni() -> dict[str, np.ndarray]:
     dist = ndimage.distance_transform_edt(~inside, sampling=step).astype(np.float32)
     origin = aff[:3, 3] - pad * step  # RAS of voxel (0,0,0); axes of the nifti are (x, y, z) RAS
     vol_cm3 = float((np.clip(gm, 0, 1) + np.clip(wm, 0, 1))[inside].sum()) * step**3 / 1000.0
-    return {"gm": gm, "wm": wm, "bm": bm, "dist": dist, "origin": origin, "step": np.float32(step),
-            "brain_cm3": np.float64(vol_cm3)}
+    return {
+        "gm": gm,
+        "wm": wm,
+        "bm": bm,
+        "dist": dist,
+        "origin": origin,
+        "step": np.float32(step),
+        "brain_cm3": np.float64(vol_cm3),
+    }
 
 
 def brain_scale(brain_mass_g: float, density_g_cm3: float = 1.04) -> float:
@@ -76,8 +83,7 @@ def paint_head(cv: Canvas, centre_lps: tuple[float, float, float], scale: float,
     org = m["origin"]
     reach = 110.0 * scale + 20.0
     cx, cy, cz = centre_lps
-    sl = cv.index_range((cx - reach, cx + reach, cy - reach * 1.2, cy + reach * 1.2, cz - 100 * scale - 25,
-                         cz + reach))
+    sl = cv.index_range((cx - reach, cx + reach, cy - reach * 1.2, cy + reach * 1.2, cz - 100 * scale - 25, cz + reach))
     if sl is None:
         return
     Z, Y, X = cv.z[sl[0]], cv.y[sl[1]], cv.x[sl[2]]
@@ -89,8 +95,14 @@ def paint_head(cv: Canvas, centre_lps: tuple[float, float, float], scale: float,
     dist = _resample(m["dist"], ix, iy, iz, 1e3) * scale
     sub = cv.labels[sl]
     t = shell_scale
-    layers = [(16.0 * t, "scalp"), (14.0 * t, "scalp-fat"), (10.0 * t, "skull-cortical"),
-              (8.0 * t, "skull-cancellous"), (4.5 * t, "skull-cortical"), (2.5 * t, "csf")]
+    layers = [
+        (16.0 * t, "scalp"),
+        (14.0 * t, "scalp-fat"),
+        (10.0 * t, "skull-cortical"),
+        (8.0 * t, "skull-cancellous"),
+        (4.5 * t, "skull-cortical"),
+        (2.5 * t, "csf"),
+    ]
     for d, name in layers:
         sub[dist <= d] = cv.label(name)
     bm = _resample(m["bm"], ix, iy, iz, 0.0)

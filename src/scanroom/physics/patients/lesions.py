@@ -32,34 +32,90 @@ class LesionType:
     regions: tuple[str, ...]
 
 
-LESION_TYPES: dict[str, LesionType] = {t.lesion_id: t for t in [
-    LesionType("lung-nodule", "Solid pulmonary nodule", "solid-tumour", _LUNGS, 8, (3, 30), ("chest",)),
-    LesionType("ggo-nodule", "Ground-glass nodule", "lung-ggo", _LUNGS, 12, (5, 30), ("chest",)),
-    LesionType("calcified-nodule", "Calcified granuloma", "calcification", _LUNGS, 6, (2, 15), ("chest",)),
-    LesionType("pneumothorax", "Pneumothorax: rim of pleural air, lung collapsed away from the wall", "air", _LUNGS,
-               20, (5, 60), ("chest",)),
-    LesionType("pleural-effusion", "Pleural effusion: dependent fluid in the pleural space (fluid height)",
-               "simple-cyst", _LUNGS, 40, (10, 120), ("chest", "abdomen")),
-    LesionType("rib-fracture", "Rib fracture (gap width; displaced or not)", "haemorrhage-acute",
-               ("rib-cortical", "rib-cancellous"), 2, (1, 10), ("chest", "abdomen")),
-    LesionType("radius-fracture", "Distal radius fracture (Colles-type; displaced or not)", "haemorrhage-acute",
-               ("radius-cortical", "radius-cancellous"), 2, (1, 8), ("hand",)),
-    LesionType("scaphoid-fracture", "Scaphoid waist fracture", "haemorrhage-acute", ("carpals",), 1, (0.5, 4),
-               ("hand",)),
-    LesionType("liver-cyst", "Simple hepatic cyst", "simple-cyst", ("liver",), 20, (5, 60), ("abdomen",)),
-    LesionType("liver-metastasis", "Hepatic metastasis", "solid-tumour", ("liver",), 15, (5, 50), ("abdomen",)),
-    LesionType("haemangioma", "Hepatic cavernous haemangioma", "haemangioma", ("liver",), 25, (5, 60), ("abdomen",)),
-    LesionType("renal-stone", "Renal (calcium oxalate) stone", "urinary-stone", _KIDNEY, 6, (2, 20), ("abdomen",)),
-    LesionType("gallstone", "Gallstone", "biliary-stone", ("gallbladder",), 10, (3, 20), ("abdomen",)),
-    LesionType("brain-haemorrhage", "Intraparenchymal haemorrhage (stage=acute|subacute)", "haemorrhage-acute",
-               _BRAIN, 25, (5, 60), ("head",)),
-    LesionType("infarct", "Acute ischaemic infarct (cortical/subcortical)", "infarct-acute", _BRAIN, 30, (8, 70),
-               ("head",)),
-    LesionType("brain-tumour", "Brain tumour with surrounding vasogenic oedema", "solid-tumour", _BRAIN, 25,
-               (8, 50), ("head",)),
-    LesionType("ms-lesions", "Multiple periventricular white-matter (MS-like) lesions (count=N)", "ms-plaque",
-               ("white-matter",), 6, (2, 12), ("head",)),
-]}
+LESION_TYPES: dict[str, LesionType] = {
+    t.lesion_id: t
+    for t in [
+        LesionType("lung-nodule", "Solid pulmonary nodule", "solid-tumour", _LUNGS, 8, (3, 30), ("chest",)),
+        LesionType("ggo-nodule", "Ground-glass nodule", "lung-ggo", _LUNGS, 12, (5, 30), ("chest",)),
+        LesionType("calcified-nodule", "Calcified granuloma", "calcification", _LUNGS, 6, (2, 15), ("chest",)),
+        LesionType(
+            "pneumothorax",
+            "Pneumothorax: rim of pleural air, lung collapsed away from the wall",
+            "air",
+            _LUNGS,
+            20,
+            (5, 60),
+            ("chest",),
+        ),
+        LesionType(
+            "pleural-effusion",
+            "Pleural effusion: dependent fluid in the pleural space (fluid height)",
+            "simple-cyst",
+            _LUNGS,
+            40,
+            (10, 120),
+            ("chest", "abdomen"),
+        ),
+        LesionType(
+            "rib-fracture",
+            "Rib fracture (gap width; displaced or not)",
+            "haemorrhage-acute",
+            ("rib-cortical", "rib-cancellous"),
+            2,
+            (1, 10),
+            ("chest", "abdomen"),
+        ),
+        LesionType(
+            "radius-fracture",
+            "Distal radius fracture (Colles-type; displaced or not)",
+            "haemorrhage-acute",
+            ("radius-cortical", "radius-cancellous"),
+            2,
+            (1, 8),
+            ("hand",),
+        ),
+        LesionType(
+            "scaphoid-fracture", "Scaphoid waist fracture", "haemorrhage-acute", ("carpals",), 1, (0.5, 4), ("hand",)
+        ),
+        LesionType("liver-cyst", "Simple hepatic cyst", "simple-cyst", ("liver",), 20, (5, 60), ("abdomen",)),
+        LesionType("liver-metastasis", "Hepatic metastasis", "solid-tumour", ("liver",), 15, (5, 50), ("abdomen",)),
+        LesionType(
+            "haemangioma", "Hepatic cavernous haemangioma", "haemangioma", ("liver",), 25, (5, 60), ("abdomen",)
+        ),
+        LesionType("renal-stone", "Renal (calcium oxalate) stone", "urinary-stone", _KIDNEY, 6, (2, 20), ("abdomen",)),
+        LesionType("gallstone", "Gallstone", "biliary-stone", ("gallbladder",), 10, (3, 20), ("abdomen",)),
+        LesionType(
+            "brain-haemorrhage",
+            "Intraparenchymal haemorrhage (stage=acute|subacute)",
+            "haemorrhage-acute",
+            _BRAIN,
+            25,
+            (5, 60),
+            ("head",),
+        ),
+        LesionType(
+            "infarct", "Acute ischaemic infarct (cortical/subcortical)", "infarct-acute", _BRAIN, 30, (8, 70), ("head",)
+        ),
+        LesionType(
+            "brain-tumour",
+            "Brain tumour with surrounding vasogenic oedema",
+            "solid-tumour",
+            _BRAIN,
+            25,
+            (8, 50),
+            ("head",),
+        ),
+        LesionType(
+            "ms-lesions",
+            "Multiple periventricular white-matter (MS-like) lesions (count=N)",
+            "ms-plaque",
+            ("white-matter",),
+            6,
+            (2, 12),
+            ("head",),
+        ),
+    ]
+}
 
 
 @dataclass(frozen=True)
@@ -112,8 +168,10 @@ class LesionSpec:
         allowed = {"size_mm", "side", "rib", "displaced_mm", "count", "stage", "location"}
         bad = set(self.params) - allowed
         if bad:
-            raise ValueError(f"{self.lesion_id}: unknown parameter(s) {', '.join(sorted(bad))}; "
-                             f"allowed: {', '.join(sorted(allowed))}")
+            raise ValueError(
+                f"{self.lesion_id}: unknown parameter(s) {', '.join(sorted(bad))}; "
+                f"allowed: {', '.join(sorted(allowed))}"
+            )
         side = self.params.get("side")
         if side is not None and side not in ("left", "right"):
             raise ValueError(f"{self.lesion_id}: side must be left or right")
@@ -137,14 +195,21 @@ def _ball_offsets(cv: Canvas, radii: tuple[float, float, float]) -> np.ndarray:
     dz, dy, dx = cv.voxel_mm
     rx, ry, rz = radii
     kz, ky, kx = (int(np.ceil(rz / dz)), int(np.ceil(ry / dy)), int(np.ceil(rx / dx)))
-    g = np.mgrid[-kz:kz + 1, -ky:ky + 1, -kx:kx + 1].reshape(3, -1).T
+    g = np.mgrid[-kz : kz + 1, -ky : ky + 1, -kx : kx + 1].reshape(3, -1).T
     d = (g[:, 0] * dz / rz) ** 2 + (g[:, 1] * dy / ry) ** 2 + (g[:, 2] * dx / rx) ** 2
     off = g[d <= 1.0]
     return off if len(off) else np.zeros((1, 3), dtype=np.int64)
 
 
-def _place(cv: Canvas, organ: np.ndarray, radii: tuple[float, float, float], rng: np.random.Generator,
-           what: str, prefer: np.ndarray | None = None, tries: int = 400) -> np.ndarray:
+def _place(
+    cv: Canvas,
+    organ: np.ndarray,
+    radii: tuple[float, float, float],
+    rng: np.random.Generator,
+    what: str,
+    prefer: np.ndarray | None = None,
+    tries: int = 400,
+) -> np.ndarray:
     """Voxel index (z, y, x) of a centre where the ellipsoid ``radii`` lies entirely inside ``organ``."""
     cand = np.argwhere(organ if prefer is None else organ & prefer)
     if len(cand) == 0:
@@ -158,8 +223,10 @@ def _place(cv: Canvas, organ: np.ndarray, radii: tuple[float, float, float], rng
             continue
         if organ[pts[:, 0], pts[:, 1], pts[:, 2]].all():
             return c
-    raise ValueError(f"{what}: a lesion of this size does not fit inside the organ in this region "
-                     f"(try a smaller size_mm or a region that contains the whole organ)")
+    raise ValueError(
+        f"{what}: a lesion of this size does not fit inside the organ in this region "
+        f"(try a smaller size_mm or a region that contains the whole organ)"
+    )
 
 
 def _centre_mm(cv: Canvas, idx: np.ndarray) -> tuple[float, float, float]:
@@ -198,8 +265,10 @@ def insert_lesion(cv: Canvas, spec: LesionSpec, instance: int, rng: np.random.Ge
     organs = _side_filter(cv, t.organs, side)
     present = [n for n in organs if cv.has(n) and bool((cv.labels == cv.label(n)).any())]
     if not present:
-        raise ValueError(f"{what} belongs in {'/'.join(t.organs)}, which is not in this patient/region "
-                         f"(use region {' or '.join(t.regions)})")
+        raise ValueError(
+            f"{what} belongs in {'/'.join(t.organs)}, which is not in this patient/region "
+            f"(use region {' or '.join(t.regions)})"
+        )
     material = t.material
     params: dict[str, float | str] = {k: v for k, v in spec.params.items()}
     extra: list[tuple[np.ndarray, str]] = []  # additional (mask, material) e.g. oedema
@@ -219,12 +288,21 @@ def insert_lesion(cv: Canvas, spec: LesionSpec, instance: int, rng: np.random.Ge
     for m2, _ in extra:
         full |= m2
     params["size_mm"] = size
-    return LesionTruth(lesion_id=t.lesion_id, instance=instance, organ=organ, material=material,
-                       center_mm=centre, size_mm=size, mask=full, params=params)
+    return LesionTruth(
+        lesion_id=t.lesion_id,
+        instance=instance,
+        organ=organ,
+        material=material,
+        center_mm=centre,
+        size_mm=size,
+        mask=full,
+        params=params,
+    )
 
 
-def _solid(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng: np.random.Generator,
-           what: str) -> tuple:
+def _solid(
+    cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng: np.random.Generator, what: str
+) -> tuple:
     t = spec.type
     organ_mask = _organ_mask(cv, organs)
     r = size / 2
@@ -238,7 +316,7 @@ def _solid(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, r
         # stones lie in the dependent (posterior) part of the gallbladder
         ys = np.argwhere(organ_mask)[:, 1]
         prefer = np.zeros_like(organ_mask)
-        prefer[:, int(np.median(ys)):, :] = True
+        prefer[:, int(np.median(ys)) :, :] = True
     c = _place(cv, organ_mask, radii, rng, what, prefer=prefer)
     mask = _ellipsoid_mask(cv, c, radii) & organ_mask
     material = t.material
@@ -247,14 +325,14 @@ def _solid(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, r
         material = "haemorrhage-subacute"
     if t.lesion_id == "brain-tumour":
         brain = _organ_mask(cv, _BRAIN)
-        oed = _ellipsoid_mask(cv, c, tuple(x * 1.9 for x in radii)) & brain & ~mask & \
-            _organ_mask(cv, ("white-matter",))
+        oed = _ellipsoid_mask(cv, c, tuple(x * 1.9 for x in radii)) & brain & ~mask & _organ_mask(cv, ("white-matter",))
         extra.append((oed, "oedema"))
     return mask, _organ_of(cv, mask, organs), _centre_mm(cv, c), material, extra
 
 
-def _ms(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng: np.random.Generator,
-        what: str) -> tuple:
+def _ms(
+    cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng: np.random.Generator, what: str
+) -> tuple:
     wm = _organ_mask(cv, ("white-matter",))
     vent = _organ_mask(cv, ("ventricles",))
     count = int(spec.params.get("count", 6))
@@ -276,8 +354,9 @@ def _ms(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng:
     return mask, "white-matter", _centre_mm(cv, c0), "ms-plaque", []
 
 
-def _pneumothorax(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng: np.random.Generator,
-                  what: str) -> tuple:
+def _pneumothorax(
+    cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng: np.random.Generator, what: str
+) -> tuple:
     name = organs[0] if spec.params.get("side") else organs[int(rng.integers(len(organs)))]
     (cx, cy, cz), (a, b, c) = cv.context[name]  # type: ignore[misc]
     lung = _organ_mask(cv, (name,))
@@ -295,8 +374,9 @@ def _pneumothorax(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: f
     return mask, name, centre, "air", []
 
 
-def _effusion(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng: np.random.Generator,
-              what: str) -> tuple:
+def _effusion(
+    cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng: np.random.Generator, what: str
+) -> tuple:
     name = organs[0] if spec.params.get("side") else organs[int(rng.integers(len(organs)))]
     lung = _organ_mask(cv, (name,))
     zz = np.argwhere(lung.any(axis=(1, 2)))[:, 0]
@@ -307,21 +387,38 @@ def _effusion(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float
     Z, Y = cv.z[:, None, None], cv.y[None, :, None]
     ymid = float(np.median(cv.y[np.argwhere(lung)[:, 1]]))
     level = zbase + size + 0.3 * np.clip(Y - ymid, -40, 40)
-    mask = lung & (Z <= level) & (Y >= ymid - 20)
+    mask = lung & (level >= Z) & (ymid - 20 <= Y)
     idx = np.argwhere(mask)
     centre = _centre_mm(cv, idx[len(idx) // 2]) if len(idx) else (0.0, 0.0, float(zbase))
     return mask, name, centre, "simple-cyst", []
 
 
-def _bone_break(cv: Canvas, centre: np.ndarray, axis: np.ndarray, gap: float, radius: float,
-                bone: tuple[str, ...], displaced_mm: float, disp_dir: np.ndarray, frag_len: float) -> np.ndarray:
+def _bone_break(
+    cv: Canvas,
+    centre: np.ndarray,
+    axis: np.ndarray,
+    gap: float,
+    radius: float,
+    bone: tuple[str, ...],
+    displaced_mm: float,
+    disp_dir: np.ndarray,
+    frag_len: float,
+) -> np.ndarray:
     """Fracture: a slab of width ``gap`` across the bone becomes haematoma; optionally the distal fragment
     (``frag_len`` mm beyond the gap along +axis) is translated by ``displaced_mm`` along ``disp_dir``."""
     axis = axis / np.linalg.norm(axis)
     bone_m = _organ_mask(cv, bone)
     r = radius + 3.0
-    sl = cv.index_range((centre[0] - r - frag_len, centre[0] + r + frag_len, centre[1] - r - frag_len,
-                         centre[1] + r + frag_len, centre[2] - r - frag_len, centre[2] + r + frag_len))
+    sl = cv.index_range(
+        (
+            centre[0] - r - frag_len,
+            centre[0] + r + frag_len,
+            centre[1] - r - frag_len,
+            centre[1] + r + frag_len,
+            centre[2] - r - frag_len,
+            centre[2] + r + frag_len,
+        )
+    )
     if sl is None:
         return np.zeros(cv.shape, dtype=bool)
     Z, Y, X = cv.coords(sl)
@@ -345,8 +442,9 @@ def _bone_break(cv: Canvas, centre: np.ndarray, axis: np.ndarray, gap: float, ra
     return gap_m
 
 
-def _fracture(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng: np.random.Generator,
-              what: str) -> tuple:
+def _fracture(
+    cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float, rng: np.random.Generator, what: str
+) -> tuple:
     t = spec.type
     displaced = float(spec.params.get("displaced_mm", 0.0))
     side_txt = spec.params.get("side")
@@ -386,8 +484,17 @@ def _fracture(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float
             raise ValueError(f"{what}: radius not in this region")
         p0, p1 = (np.asarray(v, float) for v in rad)  # type: ignore[misc]
         c = p1 + (p0 - p1) * (22.0 / np.linalg.norm(p0 - p1))  # ~2 cm proximal to the articular surface
-        gap = _bone_break(cv, c, p1 - p0, size, 12.0, ("radius-cortical", "radius-cancellous"), displaced,
-                                 np.array([0.0, 1.0, 0.0]), 25.0)  # dorsal displacement (Colles)
+        gap = _bone_break(
+            cv,
+            c,
+            p1 - p0,
+            size,
+            12.0,
+            ("radius-cortical", "radius-cancellous"),
+            displaced,
+            np.array([0.0, 1.0, 0.0]),
+            25.0,
+        )  # dorsal displacement (Colles)
         return gap, f"radius-{'left' if s > 0 else 'right'}", tuple(float(v) for v in c), t.material, []
     # scaphoid
     s = 1 if side_txt == "left" else -1
@@ -396,10 +503,16 @@ def _fracture(cv: Canvas, spec: LesionSpec, organs: tuple[str, ...], size: float
     if c is None:
         raise ValueError(f"{what}: scaphoid not in this region")
     c = np.asarray(c, float)
-    gap = _bone_break(cv, c, np.array([0.3, 0.0, 1.0]), size, 9.0, ("carpals",), displaced,
-                             np.array([1.0, 0.0, 0.0]), 9.0)
+    gap = _bone_break(
+        cv, c, np.array([0.3, 0.0, 1.0]), size, 9.0, ("carpals",), displaced, np.array([1.0, 0.0, 0.0]), 9.0
+    )
     return gap, f"scaphoid-{'left' if s > 0 else 'right'}", tuple(float(v) for v in c), t.material, []
 
 
-_HANDLERS = {"pneumothorax": _pneumothorax, "pleural-effusion": _effusion, "rib-fracture": _fracture,
-             "radius-fracture": _fracture, "scaphoid-fracture": _fracture}
+_HANDLERS = {
+    "pneumothorax": _pneumothorax,
+    "pleural-effusion": _effusion,
+    "rib-fracture": _fracture,
+    "radius-fracture": _fracture,
+    "scaphoid-fracture": _fracture,
+}

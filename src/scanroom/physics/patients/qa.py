@@ -39,8 +39,13 @@ def ctdi(diam_mm: float, voxel: float) -> Canvas:
     cv.define("pmma", "pmma")
     cv.elliptic_cylinder("pmma", (0, 0), (diam_mm / 2, diam_mm / 2), -75, 75)
     r_hole = 13.1 / 2
-    pos = {"hole-centre": (0.0, 0.0), "hole-12": (0.0, -(diam_mm / 2 - 10)), "hole-3": (diam_mm / 2 - 10, 0.0),
-           "hole-6": (0.0, diam_mm / 2 - 10), "hole-9": (-(diam_mm / 2 - 10), 0.0)}
+    pos = {
+        "hole-centre": (0.0, 0.0),
+        "hole-12": (0.0, -(diam_mm / 2 - 10)),
+        "hole-3": (diam_mm / 2 - 10, 0.0),
+        "hole-6": (0.0, diam_mm / 2 - 10),
+        "hole-9": (-(diam_mm / 2 - 10), 0.0),
+    }
     # clock positions as seen from the foot of the table: 12 = anterior (-y), 3 = patient left (+x)
     for name, (x, y) in pos.items():
         cv.define(name, "air")
@@ -111,17 +116,23 @@ def mr_qa(voxel: float) -> Canvas:
     zc = z0 - 40
     cv.box("plastic", (-60, -15, zc - 10), (60, 15, zc + 10))
     for sgn, y in ((1, -5.0), (-1, 5.0)):
+
         def ramp(Z, Y, X, sgn=sgn, y=y):  # noqa: ANN001
             return (np.abs(Y - y) <= 2.0) & (np.abs((Z - zc) - sgn * 0.1 * X) <= 0.5) & (np.abs(X) <= 55)
 
         cv.paint("fill", ramp, (-55, 55, y - 2, y + 2, zc - 7, zc + 7), inside=("plastic",))
+
     # section 3: uniform (z in [-20, 15]); section 4: 10 mm grid of 2 mm plastic walls (z < -30)
     def grid(Z, Y, X):  # noqa: ANN001
         return ((np.abs(((X + 5) % 10) - 5) <= 1.0) | (np.abs(((Y + 5) % 10) - 5) <= 1.0)) & (X**2 + Y**2 <= 70**2)
 
     cv.paint("plastic", grid, (-70, 70, -70, 70, -length / 2 + 5, -30))
-    cv.context["sections_z_mm"] = {"resolution": (z0 - 20, z0 - 2), "slice-thickness": (zc - 10, zc + 10),
-                                   "uniformity": (-20, 15), "geometry-grid": (-length / 2 + 5, -30)}
+    cv.context["sections_z_mm"] = {
+        "resolution": (z0 - 20, z0 - 2),
+        "slice-thickness": (zc - 10, zc + 10),
+        "uniformity": (-20, 15),
+        "geometry-grid": (-length / 2 + 5, -30),
+    }
     return cv
 
 
@@ -133,8 +144,9 @@ def us_qa(voxel: float) -> Canvas:
     cv.define("wire", "nylon")
     cv.box("gel", (-60, 0, -30), (60, 160, 30))
     cysts = {}
-    for k, (dia, x, depth) in enumerate([(2, -40, 30), (4, -20, 30), (6, 0, 30), (8, 20, 30), (10, 40, 30),
-                                         (6, -30, 90), (8, 30, 90)]):
+    for k, (dia, x, depth) in enumerate(
+        [(2, -40, 30), (4, -20, 30), (6, 0, 30), (8, 20, 30), (10, 40, 30), (6, -30, 90), (8, 30, 90)]
+    ):
         cv.elliptic_cylinder("cyst", (x, depth), (dia / 2, dia / 2), -30, 30)
         cysts[f"cyst-{k}"] = (x, depth, dia)
     r_w = 0.75 * voxel  # 0.1 mm nylon wire: widened to about one voxel so it is rasterised

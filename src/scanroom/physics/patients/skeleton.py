@@ -18,8 +18,15 @@ if TYPE_CHECKING:
     from .grid import Canvas
 
 
-def bone_tube(cv: Canvas, bone: str, pts: np.ndarray, r: float | np.ndarray, cortex: float,
-              marrow: float | None = None, **kw: object) -> None:
+def bone_tube(
+    cv: Canvas,
+    bone: str,
+    pts: np.ndarray,
+    r: float | np.ndarray,
+    cortex: float,
+    marrow: float | None = None,
+    **kw: object,
+) -> None:
     """Cortical tube with cancellous core; optional yellow-marrow cavity of radius ``marrow`` (mid-shaft)."""
     r = np.asarray(r, dtype=float)
     cv.tube(f"{bone}-cortical", pts, r, **kw)
@@ -30,8 +37,9 @@ def bone_tube(cv: Canvas, bone: str, pts: np.ndarray, r: float | np.ndarray, cor
         cv.tube(f"{bone}-marrow", mid, marrow, inside=(f"{bone}-cancellous",))
 
 
-def bone_ellipsoid(cv: Canvas, bone: str, c: tuple[float, float, float], r: tuple[float, float, float],
-                   cortex: float, **kw: object) -> None:
+def bone_ellipsoid(
+    cv: Canvas, bone: str, c: tuple[float, float, float], r: tuple[float, float, float], cortex: float, **kw: object
+) -> None:
     cv.ellipsoid(f"{bone}-cortical", c, r, **kw)
     cv.ellipsoid(f"{bone}-cancellous", c, tuple(max(x - cortex, 0.3) for x in r), inside=(f"{bone}-cortical",))
 
@@ -64,29 +72,53 @@ def _spine(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
         h = zt - zb
         zc = 0.5 * (zt + zb)
         yc = float(spine_y(p, L, zc))
-        a, b = ((12, 10) if i < 7 else (18, 14.5) if i < 12 else (23.5, 18) if i < 19 else (28, 20.5))
+        a, b = (12, 10) if i < 7 else (18, 14.5) if i < 12 else (23.5, 18) if i < 19 else (28, 20.5)
         a, b = a * kx, b * p.ky
         body_z0, body_z1 = zb + 0.12 * h, zt - 0.12 * h
         cv.elliptic_cylinder("vertebra-cortical", (0, yc), (a, b), body_z0, body_z1)
         cv.elliptic_cylinder("vertebra-cancellous", (0, yc), (a - 1.8, b - 1.8), body_z0 + 1.5, body_z1 - 1.5)
-        cv.elliptic_cylinder("intervertebral-disc", (0, yc), (a * 0.95, b * 0.95), zb - 0.12 * h, zb + 0.12 * h,
-                             outside=("vertebra-cortical", "vertebra-cancellous"))
+        cv.elliptic_cylinder(
+            "intervertebral-disc",
+            (0, yc),
+            (a * 0.95, b * 0.95),
+            zb - 0.12 * h,
+            zb + 0.12 * h,
+            outside=("vertebra-cortical", "vertebra-cancellous"),
+        )
         # posterior arch around the canal, spinous and transverse processes
         yb = yc + b
         canal = 7.0 * kx if i < 19 else 8.0 * kx
-        ring = np.array([[-a * 0.5, yb - 2, zc], [-canal - 3, yb + canal, zc], [0, yb + 2 * canal + 3, zc],
-                         [canal + 3, yb + canal, zc], [a * 0.5, yb - 2, zc]])
+        ring = np.array(
+            [
+                [-a * 0.5, yb - 2, zc],
+                [-canal - 3, yb + canal, zc],
+                [0, yb + 2 * canal + 3, zc],
+                [canal + 3, yb + canal, zc],
+                [a * 0.5, yb - 2, zc],
+            ]
+        )
         rr = 3.2 * kx if i >= 7 else 2.5 * kx
         bone_tube(cv, "vertebra", ring, rr, 1.0)
         sp_len = (12 if i < 7 else 28 if i < 19 else 26) * p.ky
-        bone_tube(cv, "vertebra", np.array([[0, yb + 2 * canal + 3, zc], [0, yb + 2 * canal + 3 + sp_len, zc - 0.3 * h]]),
-                  rr, 1.0)
+        bone_tube(
+            cv,
+            "vertebra",
+            np.array([[0, yb + 2 * canal + 3, zc], [0, yb + 2 * canal + 3 + sp_len, zc - 0.3 * h]]),
+            rr,
+            1.0,
+        )
         tp = (20 if i < 7 else 32 if i < 19 else 38) * kx
         for s in (-1, 1):
-            bone_tube(cv, "vertebra", np.array([[s * (canal + 2), yb + canal, zc], [s * tp, yb + canal + 4, zc]]), rr, 1.0)
-        cv.tube("spinal-cord", np.array([[0, yb + canal, zb], [0, yb + canal, zt]]), canal * 0.6,
-                outside=("vertebra-cortical", "vertebra-cancellous"))
-        name = (f"C{i + 1}" if i < 7 else f"T{i - 6}" if i < 19 else f"L{i - 18}")
+            bone_tube(
+                cv, "vertebra", np.array([[s * (canal + 2), yb + canal, zc], [s * tp, yb + canal + 4, zc]]), rr, 1.0
+            )
+        cv.tube(
+            "spinal-cord",
+            np.array([[0, yb + canal, zb], [0, yb + canal, zt]]),
+            canal * 0.6,
+            outside=("vertebra-cortical", "vertebra-cancellous"),
+        )
+        name = f"C{i + 1}" if i < 7 else f"T{i - 6}" if i < 19 else f"L{i - 18}"
         levels[name] = (zc, yc)
     cv.context["vertebrae"] = levels
 
@@ -104,7 +136,7 @@ def _ribs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
         wall_b = float(np.interp(zc - 40 * kz, L.trunk_z, L.trunk_b)) * sc
         taper = min(1.0, 0.55 + 0.15 * i)  # upper ribs are short and tight (rib 1 hugs the apex)
         A = (wall_a - (2 + p.fat_mm * min(sc, 1.0) + 10 * kx)) * taper
-        B = (wall_b - (2 + p.fat_mm * min(sc, 1.0) + 8 * ky))
+        B = wall_b - (2 + p.fat_mm * min(sc, 1.0) + 8 * ky)
         drop = (70 + 4 * i) * kz
         r = (4.6 if i < 2 else 5.8) * kx
         th = np.linspace(0.08, theta_max[i] * np.pi, 40)
@@ -119,8 +151,13 @@ def _ribs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
             ribs[(i + 1, s)] = pts
             if i < 10:  # costal cartilage toward the sternum
                 tip = pts[-1]
-                st = np.array([s * 14 * kx, -float(np.interp(tip[2], L.trunk_z, L.trunk_b)) * sc + 28 * ky,
-                               max(tip[2] + 15 * kz, L.diaphragm + 15 * kz) if i >= 7 else tip[2] + 10 * kz])
+                st = np.array(
+                    [
+                        s * 14 * kx,
+                        -float(np.interp(tip[2], L.trunk_z, L.trunk_b)) * sc + 28 * ky,
+                        max(tip[2] + 15 * kz, L.diaphragm + 15 * kz) if i >= 7 else tip[2] + 10 * kz,
+                    ]
+                )
                 cv.tube("costal-cartilage", np.stack([tip, st]), r * 0.9, outside=("rib-cortical", "rib-cancellous"))
     cv.context["ribs"] = ribs
 
@@ -134,13 +171,23 @@ def _shoulder_girdle(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
     cv.elliptic_cylinder("sternum-cancellous", (0, yb), (15 * kx, 6 * ky), z0 + 2, z1 - 2)
     cv.context["sternum"] = (yb, z0, z1)
     for s in (-1, 1):
-        clav = np.array([[s * 22 * kx, yb - 2, z1 + 2], [s * 80 * kx, -45 * ky, z1 + 10 * kz],
-                         [s * (L.arm_x - 45 * kx), 10 * ky, L.shoulder - 5 * kz]])
+        clav = np.array(
+            [
+                [s * 22 * kx, yb - 2, z1 + 2],
+                [s * 80 * kx, -45 * ky, z1 + 10 * kz],
+                [s * (L.arm_x - 45 * kx), 10 * ky, L.shoulder - 5 * kz],
+            ]
+        )
         bone_tube(cv, "clavicle", clav, 7.5 * kx, 2.0)
         # scapula: thin triangular plate behind the ribs
         yp = float(np.interp(L.carina, L.trunk_z, L.trunk_b)) * sc - 22 * ky
-        v = np.array([[s * 70 * kx, L.shoulder - 40 * kz], [s * (L.arm_x - 50 * kx), L.shoulder - 30 * kz],
-                      [s * 95 * kx, L.carina - 120 * kz]])
+        v = np.array(
+            [
+                [s * 70 * kx, L.shoulder - 40 * kz],
+                [s * (L.arm_x - 50 * kx), L.shoulder - 30 * kz],
+                [s * 95 * kx, L.carina - 120 * kz],
+            ]
+        )
 
         def tri(Z, Y, X, v=v, yp=yp):  # noqa: ANN001
             (x0, z0_), (x1, z1_), (x2, z2_) = v
@@ -151,8 +198,15 @@ def _shoulder_girdle(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
 
         xs = v[:, 0]
         cv.paint("scapula-cortical", tri, (xs.min(), xs.max(), yp - 5, yp + 5, v[:, 1].min(), v[:, 1].max()))
-        bone_tube(cv, "scapula", np.array([[s * 75 * kx, yp + 4, L.shoulder - 60 * kz],
-                                           [s * (L.arm_x - 40 * kx), yp - 10, L.shoulder - 25 * kz]]), 6 * kx, 1.5)
+        bone_tube(
+            cv,
+            "scapula",
+            np.array(
+                [[s * 75 * kx, yp + 4, L.shoulder - 60 * kz], [s * (L.arm_x - 40 * kx), yp - 10, L.shoulder - 25 * kz]]
+            ),
+            6 * kx,
+            1.5,
+        )
         glen = (s * (L.arm_x - 45 * kx), 5.0, L.shoulder - 25 * kz)
         bone_ellipsoid(cv, "scapula", glen, (8 * kx, 16 * ky, 18 * kz), 1.5)
 
@@ -171,19 +225,34 @@ def _pelvis_and_legs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
         def wing(Z, Y, X, ic=ic, ra=ra, s=s, t=10.0):  # noqa: ANN001
             q = ((X - ic[0]) / ra[0]) ** 2 + ((Y - ic[1]) / ra[1]) ** 2 + ((Z - ic[2]) / ra[2]) ** 2
             qi = ((X - ic[0]) / (ra[0] - t)) ** 2 + ((Y - ic[1]) / (ra[1] - t)) ** 2 + ((Z - ic[2]) / (ra[2] - t)) ** 2
-            return (q <= 1) & (qi >= 1) & (s * X > 35 * kx) & (Z > L.hip + 20 * kz) & (Y > -45 * ky) & (Y < 85 * ky)
+            return (q <= 1) & (qi >= 1) & (s * X > 35 * kx) & (L.hip + 20 * kz < Z) & (-45 * ky < Y) & (85 * ky > Y)
 
-        bb = (min(s * 35 * kx, ic[0] + s * ra[0]), max(s * 35 * kx, ic[0] + s * ra[0]), -45 * ky, 85 * ky,
-              L.hip + 20 * kz, ic[2] + ra[2])
+        bb = (
+            min(s * 35 * kx, ic[0] + s * ra[0]),
+            max(s * 35 * kx, ic[0] + s * ra[0]),
+            -45 * ky,
+            85 * ky,
+            L.hip + 20 * kz,
+            ic[2] + ra[2],
+        )
         cv.paint("pelvis-cortical", wing, bb)
-        cv.paint("pelvis-cancellous", lambda Z, Y, X, ic=ic, ra=ra: wing_core(Z, Y, X, ic, ra), bb,
-                 inside=("pelvis-cortical",))
+        cv.paint(
+            "pelvis-cancellous",
+            lambda Z, Y, X, ic=ic, ra=ra: wing_core(Z, Y, X, ic, ra),
+            bb,
+            inside=("pelvis-cortical",),
+        )
         # acetabulum cup + rami
         bone_ellipsoid(cv, "pelvis", (s * 100 * kx, 0.0, L.hip + 12 * kz), (32 * kx, 32 * ky, 30 * kz), 2.0)
         pub = np.array([hipj + [-s * 10 * kx, -10 * ky, 0], [s * 15 * kx, -60 * ky, L.hip - 25 * kz]])
         bone_tube(cv, "pelvis", pub, 10 * kx, 1.8)
-        isch = np.array([hipj + [0, 15 * ky, -20 * kz], [s * 60 * kx, 30 * ky, L.hip - 60 * kz],
-                         [s * 20 * kx, -40 * ky, L.hip - 45 * kz]])
+        isch = np.array(
+            [
+                hipj + [0, 15 * ky, -20 * kz],
+                [s * 60 * kx, 30 * ky, L.hip - 60 * kz],
+                [s * 20 * kx, -40 * ky, L.hip - 45 * kz],
+            ]
+        )
         bone_tube(cv, "pelvis", isch, 11 * kx, 1.8)
         # femur: head, neck, shaft with marrow cavity, condyles
         cv.context[f"hip-{s}"] = hipj
@@ -198,14 +267,26 @@ def _pelvis_and_legs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
             bone_ellipsoid(cv, "femur", tuple(knee + [d * 22 * kx, 8 * ky, 20 * kz]), (20 * kx, 30 * ky, 26 * kz), 1.5)
         cv.context[f"knee-joint-{s}"] = knee
         bone_ellipsoid(cv, "patella", tuple(knee + [0, -40 * ky, 25 * kz]), (21 * kx, 10 * ky, 23 * kz), 1.5)
-        cv.elliptic_cylinder("articular-cartilage", (knee[0], knee[1] + 8 * ky), (44 * kx, 30 * ky), knee[2] - 8 * kz,
-                             knee[2] - 4 * kz, outside=("femur-cortical", "femur-cancellous"))
+        cv.elliptic_cylinder(
+            "articular-cartilage",
+            (knee[0], knee[1] + 8 * ky),
+            (44 * kx, 30 * ky),
+            knee[2] - 8 * kz,
+            knee[2] - 4 * kz,
+            outside=("femur-cortical", "femur-cancellous"),
+        )
         bone_ellipsoid(cv, "tibia", tuple(knee + [0, 8 * ky, -20 * kz]), (40 * kx, 30 * ky, 14 * kz), 1.5)
         ank = np.array([s * 95 * kx, 15 * ky, L.ankle + 30 * kz])
-        bone_tube(cv, "tibia", np.stack([knee + [0, 5 * ky, -30 * kz], ank]), np.array([21, 14]) * kx, 4.5,
-                  marrow=6.0 * kx)
-        bone_tube(cv, "fibula", np.array([knee + [s * 32 * kx, 22 * ky, -30 * kz], ank + [s * 28 * kx, 12 * ky, -10 * kz]]),
-                  7.0 * kx, 2.5)
+        bone_tube(
+            cv, "tibia", np.stack([knee + [0, 5 * ky, -30 * kz], ank]), np.array([21, 14]) * kx, 4.5, marrow=6.0 * kx
+        )
+        bone_tube(
+            cv,
+            "fibula",
+            np.array([knee + [s * 32 * kx, 22 * ky, -30 * kz], ank + [s * 28 * kx, 12 * ky, -10 * kz]]),
+            7.0 * kx,
+            2.5,
+        )
         # foot bones (talus, calcaneus, midfoot/metatarsal block)
         cv.ellipsoid("foot-bones", tuple(ank + [0, 0, -20 * kz]), (20 * kx, 25 * ky, 15 * kz))
         cv.ellipsoid("foot-bones", tuple(ank + [0, 30 * ky, -45 * kz]), (18 * kx, 38 * ky, 20 * kz))
@@ -214,7 +295,11 @@ def _pelvis_and_legs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
 
 def wing_core(Z, Y, X, ic, ra, t_out=1.8, t=10.0):  # noqa: ANN001, ANN201
     """Cancellous core of the iliac wing (shell between 1.8 mm and 6.2 mm depth)."""
-    q = ((X - ic[0]) / (ra[0] - t_out)) ** 2 + ((Y - ic[1]) / (ra[1] - t_out)) ** 2 + ((Z - ic[2]) / (ra[2] - t_out)) ** 2
+    q = (
+        ((X - ic[0]) / (ra[0] - t_out)) ** 2
+        + ((Y - ic[1]) / (ra[1] - t_out)) ** 2
+        + ((Z - ic[2]) / (ra[2] - t_out)) ** 2
+    )
     ti = t - t_out
     qi = ((X - ic[0]) / (ra[0] - ti)) ** 2 + ((Y - ic[1]) / (ra[1] - ti)) ** 2 + ((Z - ic[2]) / (ra[2] - ti)) ** 2
     return (q <= 1) & (qi >= 1)
@@ -239,7 +324,7 @@ def _arms_and_hands(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
         # carpals: proximal row (scaphoid lateral ... pisiform), distal row
         names_p = ["scaphoid", "lunate", "triquetrum", "pisiform"]
         names_d = ["trapezium", "trapezoid", "capitate", "hamate"]
-        for row, names, dz in ((0, names_p, -6), (1, names_d, -22)):
+        for names, dz in ((names_p, -6), (names_d, -22)):
             for k, nm in enumerate(names):
                 off = (1.5 - k) * 11 * kx  # lateral -> medial
                 c = wr + np.array([s * off, 2 + (6 if nm == "pisiform" else 0), dz * kz])
