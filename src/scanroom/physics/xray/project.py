@@ -37,7 +37,8 @@ __all__ = [
     "render_primary_numpy",
 ]
 
-_N_COS_NODES = 9
+_COS_STEP = 0.00025  # detector-obliquity table spacing: |Δη/η| < 1e−4
+_LANES = 16  # energy arrays padded to a multiple of the float32 vector width
 _BEHIND_ANODE_W_CM = 10.0  # stands in for "no emission" (exp(−μ_W·10 cm) = 0)
 
 
@@ -106,18 +107,31 @@ def geometry_maps(geometry: FlatPanelGeometry, anode_angle_deg: float = 12.0) ->
                         (1.0 / cos_axis - 1.0).astype(np.float32), float(anode_angle_deg))
 
 
+_F32 = np.float32
+_EXP_CAP = _F32(80.0)  # exp(−80) ≈ 2e−35: treated as opaque
+_INV256 = _F32(1.0 / 256.0)
+_ONE, _HALF, _ZERO = _F32(1.0), _F32(0.5), _F32(0.0)
+_C3, _C4, _C5, _C6, _C7 = (_F32(1.0 / 6.0), _F32(1.0 / 24.0), _F32(1.0 / 120.0), _F32(1.0 / 720.0),
+                           _F32(1.0 / 5040.0))
+
+
 @nb.njit(parallel=True, fastmath=True, cache=True)
-def _render_kernel(paths, mu, extra, extra_mu, w_inc, energies, eta, cos_nodes, cos_map, gain, out):
+def _render_kernel(paths, extra, mu_all, w, wq, wqe, wqe2, cos_nodes, cos_map, gain, out):
+    """Per pixel: line integrals for all energies, e^(−x), then 4 weighted sums (vectorised over energy).
+
+    e^(−x) = (e^(−x/256))^256 with a degree-7 Taylor polynomial: relative error < 3e−5 for x ≤ 60, in float32,
+    so LLVM vectorises the energy loop (no vector exp is available without SVML).
+    """
     n_mat, rows, cols = paths.shape
     n_extra = extra.shape[0]
-    n_e = energies.size
+    n_e = w.size
     n_nodes = cos_nodes.size
     c0 = cos_nodes[0]
     dc = (cos_nodes[n_nodes - 1] - c0) / (n_nodes - 1) if n_nodes > 1 else 1.0
-    n_all = n_mat + n_extra
     for r in nb.prange(rows):
-        idx = np.empty(n_all, dtype=np.int64)
-        lv = np.empty(n_all, dtype=np.float64)
+        line = np.empty(n_e, dtype=np.float32)
+        idx = np.empty(n_mat + n_extra, dtype=np.int64)
+        lv = np.empty(n_mat + n_extra, dtype=np.float32)
         for c in range(cols):
             g = gain[r, c]
             if g == 0.0:
@@ -137,42 +151,42 @@ def _render_kernel(paths, mu, extra, extra_mu, w_inc, energies, eta, cos_nodes, 
                     idx[n_nz] = n_mat + x
                     lv[n_nz] = val
                     n_nz += 1
-            # detector absorption: linear interpolation between cos nodes
-            t = (cos_map[r, c] - c0) / dc if n_nodes > 1 else 0.0
-            k = int(t)
-            if k < 0:
-                k = 0
-            if k > n_nodes - 2:
-                k = max(n_nodes - 2, 0)
-            wk = t - k if n_nodes > 1 else 0.0
-            k1 = k + 1 if n_nodes > 1 else k
-            inc = 0.0
-            q = 0.0
-            en = 0.0
-            en2 = 0.0
             for e in range(n_e):
-                line = 0.0
-                for j in range(n_nz):
-                    m = idx[j]
-                    if m < n_mat:
-                        line += lv[j] * mu[m, e]
-                    else:
-                        line += lv[j] * extra_mu[m - n_mat, e]
-                a = w_inc[e] * np.exp(-line)
-                inc += a
-                et = eta[k, e] + wk * (eta[k1, e] - eta[k, e])
-                b = a * et
-                q += b
-                ee = energies[e]
-                en += b * ee
-                en2 += b * ee * ee
-            out[0, r, c] = g * inc
-            out[1, r, c] = g * q
-            out[2, r, c] = g * en
-            out[3, r, c] = g * en2
+                line[e] = _ZERO
+            for j in range(n_nz):
+                m = idx[j]
+                lj = lv[j]
+                for e in range(n_e):
+                    line[e] += lj * mu_all[m, e]
+            # detector absorption at this obliquity: nearest of finely spaced cos nodes (Δcos = 0.00025)
+            k = int((cos_map[r, c] - c0) / dc + 0.5) if n_nodes > 1 else 0
+            k = min(max(k, 0), n_nodes - 1)
+            s0 = _ZERO
+            s1 = _ZERO
+            s2 = _ZERO
+            s3 = _ZERO
+            for e in range(n_e):
+                x = min(line[e], _EXP_CAP) * _INV256
+                p = _ONE - x * (_ONE - x * (_HALF - x * (_C3 - x * (_C4 - x * (_C5 - x * (_C6 - x * _C7))))))
+                p = p * p
+                p = p * p
+                p = p * p
+                p = p * p
+                p = p * p
+                p = p * p
+                p = p * p
+                p = p * p
+                s0 += w[e] * p
+                s1 += wq[k, e] * p
+                s2 += wqe[k, e] * p
+                s3 += wqe2[k, e] * p
+            out[0, r, c] = g * s0
+            out[1, r, c] = g * s1
+            out[2, r, c] = g * s2
+            out[3, r, c] = g * s3
 
 
-def _prepare(paths, mu_table, spectrum, mas, scintillator, maps, heel, min_weight):
+def _prepare(paths, mu_table, spectrum, mas, scintillator, maps, heel, min_weight, energy_bin_kev=1):
     if paths.ndim != 3:
         raise ValueError("paths must be (n_materials, rows, cols)")
     mu_table = np.asarray(mu_table)
@@ -198,10 +212,31 @@ def _prepare(paths, mu_table, spectrum, mas, scintillator, maps, heel, min_weigh
         filt = filt + mu_linear_cm("Cu", e) * spectrum.cu_mm * 0.1
     extra_mu[1] = filt
     cos_lo = float(min(1.0, max(0.05, maps.cos_incidence.min())))
-    cos_nodes = np.linspace(cos_lo, 1.0, _N_COS_NODES) if cos_lo < 1.0 else np.ones(1)
+    n_nodes = int(np.ceil((1.0 - cos_lo) / _COS_STEP)) + 1
+    cos_nodes = np.linspace(cos_lo, 1.0, n_nodes) if n_nodes > 1 else np.ones(1)
+    mu = np.asarray(mu_table, dtype=np.float64)[:, keep]
+    w = w_all[keep]
+    if energy_bin_kev > 1:
+        mu, extra_mu, w, e = _rebin(mu, extra_mu, w, e, int(energy_bin_kev))
     mut = scintillator.mu_thickness(e)
     eta = -np.expm1(-mut[None, :] / cos_nodes[:, None])
-    return (np.ascontiguousarray(mu_table[:, keep], dtype=np.float64), extra_mu, w_all[keep], e, eta, cos_nodes)
+    return mu, extra_mu, w, e, eta, cos_nodes
+
+
+def _rebin(mu, extra_mu, w, e, k):
+    """Merge groups of ``k`` adjacent bins: weights summed, μ and E fluence-weighted (for previews)."""
+    n = int(np.ceil(e.size / k)) * k
+    pad = n - e.size
+    wp = np.pad(w, (0, pad)).reshape(-1, k)
+    tot = wp.sum(axis=1)
+    safe = np.where(tot > 0, tot, 1.0)
+
+    def avg(a):
+        a2 = np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, pad)], mode="edge")
+        return (a2.reshape(*a.shape[:-1], -1, k) * wp).sum(axis=-1) / safe
+
+    ok = tot > 0
+    return avg(mu)[:, ok], avg(extra_mu)[:, ok], tot[ok], avg(e)[ok]
 
 
 def _extra_maps(maps: GeometryMaps, heel: bool, filter_obliquity: bool) -> np.ndarray:
@@ -228,6 +263,7 @@ def render_primary(
     filter_obliquity: bool = True,
     field_mask: np.ndarray | None = None,
     min_weight: float = 1e-7,
+    energy_bin_kev: int = 1,
 ) -> PrimaryImage:
     """Primary image for one exposure from a path-length stack.
 
@@ -242,10 +278,12 @@ def render_primary(
     heel, filter_obliquity : include the off-axis source terms.
     field_mask : optional (rows, cols) bool collimated field; pixels outside get no primary.
     min_weight : energy bins whose Φ·E·η is below this fraction of the maximum are skipped.
+    energy_bin_kev : merge this many 1 keV bins (fluence-weighted μ) for faster previews; 1 = exact.
 
     Notes
     -----
-    Beer–Lambert per 1 keV bin with μ at the bin centre; exact for the model, numba parallel over rows.
+    Beer–Lambert per 1 keV bin with μ at the bin centre, float32, numba parallel over rows and vectorised
+    over energy (relative error < 1e−4 against :func:`render_primary_numpy`).
     """
     scint = scintillator or Scintillator()
     if maps is None:
@@ -254,13 +292,23 @@ def render_primary(
         maps = geometry_maps(geometry, spectrum.anode_angle_deg)
     elif heel and abs(maps.anode_angle_deg - spectrum.anode_angle_deg) > 1e-9:
         raise ValueError("geometry maps were made for another anode angle")
-    mu, extra_mu, w, e, eta, cos_nodes = _prepare(paths, mu_table, spectrum, mas, scint, maps, heel, min_weight)
+    mu, extra_mu, w, e, eta, cos_nodes = _prepare(paths, mu_table, spectrum, mas, scint, maps, heel, min_weight,
+                                                  energy_bin_kev)
     extra = _extra_maps(maps, heel, filter_obliquity)
     gain = maps.gain if field_mask is None else np.where(field_mask, maps.gain, 0).astype(np.float32)
     rows, cols = paths.shape[1:]
     out = np.empty((4, rows, cols), dtype=np.float32)
-    _render_kernel(np.ascontiguousarray(paths, dtype=np.float32), mu, extra, extra_mu, w, e, eta, cos_nodes,
-                   maps.cos_incidence, gain, out)
+    # weights are scaled to O(1) for float32 sums; the scale goes back in the gain
+    scale = float(w.max()) if w.size and w.max() > 0 else 1.0
+    wq = w[None, :] * eta / scale
+    pad = (-e.size) % _LANES  # zero-weight bins: no scalar loop tails
+
+    def f32(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, pad)]), dtype=np.float32)
+
+    _render_kernel(np.ascontiguousarray(paths, dtype=np.float32), extra, f32(np.vstack([mu, extra_mu])),
+                   f32(w / scale), f32(wq), f32(wq * e), f32(wq * e * e), cos_nodes, maps.cos_incidence,
+                   (gain * scale).astype(np.float32), out)
     return PrimaryImage(out[0], out[1], out[2], out[3])
 
 
