@@ -82,7 +82,7 @@ def klein_nishina_energy_transfer_fraction(energies_kev: np.ndarray) -> np.ndarr
     dsig = ratio**2 * (ratio + 1.0 / ratio - (1.0 - c**2))  # ∝ dσ/dΩ
     num = np.trapezoid(dsig * (1.0 - ratio), c, axis=1)
     den = np.trapezoid(dsig, c, axis=1)
-    return num / den
+    return np.asarray(num / den)
 
 
 @lru_cache(maxsize=32)

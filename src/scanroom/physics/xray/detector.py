@@ -43,6 +43,13 @@ __all__ = [
 _FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
 
+def _pair(pixel_mm: float | tuple[float, float]) -> tuple[float, float]:
+    """(row, column) pixel size from a scalar or a pair."""
+    if isinstance(pixel_mm, tuple | list):
+        return float(pixel_mm[0]), float(pixel_mm[1])
+    return float(pixel_mm), float(pixel_mm)
+
+
 def presampled_mtf(f_per_mm: np.ndarray, pixel_mm: float = 0.15, *, cutoff_per_mm: float = 1.35,
                    kind: str = "lorentzian", sigma_mm: float = 0.12, aperture: bool = True) -> np.ndarray:
     """Presampled MTF of an indirect CsI:Tl flat panel at spatial frequency ``f`` (cycles/mm).
@@ -71,7 +78,7 @@ def apply_mtf(image: np.ndarray, pixel_mm: float | tuple[float, float],
     """
     if image.ndim != 2:
         raise ValueError("The input image must be 2-D")
-    py, px = (pixel_mm, pixel_mm) if np.isscalar(pixel_mm) else pixel_mm
+    py, px = _pair(pixel_mm)
     rows, cols = image.shape
     pr, pc = rows // 4, cols // 4
     padded = np.pad(image.astype(np.float64), ((pr, pr), (pc, pc)), mode="reflect")

@@ -21,6 +21,10 @@ __all__ = ["FlatPanelGeometry"]
 Vec3 = tuple[float, float, float]
 
 
+def _vec(a: np.ndarray) -> Vec3:
+    return (float(a[0]), float(a[1]), float(a[2]))
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     n = float(np.linalg.norm(v))
     if n == 0:
@@ -68,9 +72,12 @@ class FlatPanelGeometry:
         up_perp = up_a - (up_a @ n) * n
         v = -_unit(up_perp)
         u = np.cross(n, v)
-        pitch = (float(pitch_mm), float(pitch_mm)) if np.isscalar(pitch_mm) else tuple(map(float, pitch_mm))
-        return cls(tuple(s), tuple(d), tuple(u), tuple(v), pitch, (int(shape[0]), int(shape[1])),
-                   None if anode_direction is None else tuple(_unit(np.asarray(anode_direction, float))))
+        if isinstance(pitch_mm, tuple | list):
+            pitch = (float(pitch_mm[0]), float(pitch_mm[1]))
+        else:
+            pitch = (float(pitch_mm), float(pitch_mm))
+        return cls(_vec(s), _vec(d), _vec(u), _vec(v), pitch, (int(shape[0]), int(shape[1])),
+                   None if anode_direction is None else _vec(_unit(np.asarray(anode_direction, float))))
 
     # ------------------------------------------------------------------ derived quantities
     @property

@@ -91,10 +91,10 @@ def main(out_path: str | None = None) -> Path:
     fluence = np.zeros((KVPS.size, E_CENTRES.size), dtype=np.float32)
     fluence_light = np.zeros_like(fluence)
     for i, kvp in enumerate(KVPS):
-        fluence[i] = spekpy_fluence_1kev(kvp, ANODE_ANGLE_DEG, TOTAL_AL_MM)
-        fluence_light[i] = spekpy_fluence_1kev(kvp, ANODE_ANGLE_DEG, LIGHT_AL_MM)
+        fluence[i] = spekpy_fluence_1kev(float(kvp), ANODE_ANGLE_DEG, TOTAL_AL_MM)
+        fluence_light[i] = spekpy_fluence_1kev(float(kvp), ANODE_ANGLE_DEG, LIGHT_AL_MM)
         print(f"kVp {kvp}: {fluence[i].sum():.4g} photons/mm²/mAs", flush=True)
-    depths = np.array([fit_heel_depth_cm(k) for k in HEEL_KVPS])
+    depths = np.array([fit_heel_depth_cm(float(k)) for k in HEEL_KVPS])
     print("heel depths (um):", np.round(depths * 1e4, 3), flush=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
