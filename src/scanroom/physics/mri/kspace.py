@@ -410,7 +410,7 @@ def acquire(ph: Phantom, seq: SequenceParams, geom: SliceGeometry, acq: Acquisit
             _, rss_c = sensitivities_on_grid(acq.coil, array_center, plane.center_mm, plane.e_phase, plane.e_read,
                                              cp, cr)
             rss_o = _interp2(rss_c, cp, cr, out_p, out_r)
-            img = img / np.maximum(rss_o, 0.05 * rss_o.max())
+            img = img / np.maximum(rss_o, 0.02)
         lab = labels_on_grid(ph, plane, out_r, out_p)
         if not geom.phase_is_vertical:
             img, lab = img.T, lab.T
