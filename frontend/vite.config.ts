@@ -1,35 +1,25 @@
 import { defineConfig } from 'vite';
 
-// Output goes straight into the backend's static folder with fixed names:
-//   ../src/scanroom/web/static/viewer/viewer.js  (ES module entry)
+// Builds straight into the backend's static folder with fixed names (paths relative to frontend/):
+//   ../src/scanroom/web/static/viewer/viewer.js   (ES module entry)
 //   ../src/scanroom/web/static/viewer/viewer.css
-// Paths are relative to this folder (Vite's root).
-const outDir = '../src/scanroom/web/static/viewer';
-
+// App-mode build with a TS entry (not library mode): full minification and NODE_ENV replacement.
 export default defineConfig({
-  // Library mode does not replace process.env.* by itself; some deps read NODE_ENV.
-  define: {
-    'process.env.NODE_ENV': JSON.stringify('production'),
-  },
-  resolve: {
-    // vtk.js imports the Node "events" module; use the npm polyfill.
-    alias: { events: 'events' },
-  },
+  base: './',
   build: {
-    outDir,
+    outDir: '../src/scanroom/web/static/viewer',
     emptyOutDir: true,
     target: 'es2022',
-    minify: true,
     sourcemap: false,
+    modulePreload: false,
+    cssCodeSplit: false,
     chunkSizeWarningLimit: 4000,
-    lib: {
-      entry: 'src/main.ts',
-      formats: ['es'],
-      fileName: () => 'viewer.js',
-      cssFileName: 'viewer',
-    },
     rollupOptions: {
+      input: 'src/main.ts',
+      preserveEntrySignatures: 'exports-only',
       output: {
+        format: 'es',
+        entryFileNames: 'viewer.js',
         chunkFileNames: 'chunks/[name]-[hash].js',
         assetFileNames: (info) =>
           (info.names ?? []).some((n) => n.endsWith('.css')) ? 'viewer.css' : 'assets/[name]-[hash][extname]',

@@ -51,7 +51,7 @@ export function serializeAnnotation(a: ToolTypes.Annotation, cpu: boolean): Seri
   if (!ref) return null;
   const points = a.data.handles?.points ?? [];
   const pointsImage = points.map((p) => worldToImage(imageId, p, cpu).map((v) => round(v)) as [number, number]);
-  const text = typeof a.data.text === 'string' ? a.data.text : a.data.label;
+  const text = typeof a.data.label === 'string' && a.data.label ? a.data.label : a.data.text;
   const out: SerializedAnnotation = {
     uid: a.annotationUID ?? '',
     tool: toolName,
@@ -61,7 +61,7 @@ export function serializeAnnotation(a: ToolTypes.Annotation, cpu: boolean): Seri
     points_image: pointsImage,
     points_world: pointsImage.map((p) => imageToPatient(imageId, p).map((v) => round(v)) as [number, number, number]),
   };
-  if (text) out.label = text;
+  if (typeof text === 'string' && text) out.label = text;
   const stats = pickStats(a.data.cachedStats);
   if (stats) out.stats = stats;
   return out;
@@ -136,10 +136,9 @@ export function restoreAnnotations(list: unknown, target: RestoreTarget): number
           },
         },
       },
-      label: s.tool === 'ArrowAnnotate' ? '' : (s.label ?? ''),
+      label: typeof s.label === 'string' ? s.label : '',
       cachedStats: {},
     };
-    if (s.tool === 'ArrowAnnotate') data.text = s.label ?? '';
     const ann: ToolTypes.Annotation = {
       annotationUID: typeof s.uid === 'string' && s.uid ? s.uid : csUtils.uuidv4(),
       highlighted: false,

@@ -9,7 +9,11 @@ export interface ViewerConfig {
   modality: string;
   annotationsUrl: string | null;
   cpuRendering: CpuRenderingMode;
-  csrfToken: string | null;
+}
+
+/** Read at save time, so a token rotated by the page is honoured. */
+export function currentCsrfToken(): string | null {
+  return document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? null;
 }
 
 function normaliseCpuMode(value: string | null | undefined): CpuRenderingMode {
@@ -27,7 +31,6 @@ export function readConfig(host: HTMLElement, location: Location = window.locati
   }
   // A ?cpu=1 / ?cpu=0 query parameter overrides the attribute (handy for debugging).
   const query = new URLSearchParams(location.search).get('cpu');
-  const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? null;
   return {
     wadoRsRoot: (ds.wadorsRoot ?? '').replace(/\/+$/, ''),
     studyUID: ds.studyUid ?? '',
@@ -35,6 +38,5 @@ export function readConfig(host: HTMLElement, location: Location = window.locati
     modality: (ds.modality ?? '').toUpperCase(),
     annotationsUrl: ds.annotationsUrl || null,
     cpuRendering: normaliseCpuMode(query ?? ds.cpuRendering),
-    csrfToken: csrf,
   };
 }

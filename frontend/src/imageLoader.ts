@@ -5,7 +5,7 @@
 import { Enums, imageLoader, utilities, type Types } from '@cornerstonejs/core';
 import { Tag, num, str } from './dicomJson';
 import { getFrameRef, isColorPhotometric, pixelSpacingOf, rescaleOf, voiFromDicom } from './metadataProvider';
-import { type PixelFormat, applyRescale, minMax, readColor, readGrayscale } from './pixelData';
+import { type PixelFormat, applyRescale, minMax, readColor, readGrayscale, rescaledRange } from './pixelData';
 import { fetchFrame } from './wadoClient';
 
 export const SCHEME = 'scanroom';
@@ -14,11 +14,11 @@ export function imageIdForUrl(url: string): string {
   return `${SCHEME}:${url}`;
 }
 
-let preferFloatForNonIntegerRescale = false;
+let gpuPrescaling = false;
 
-/** GPU path: pre-scale non-integer rescales too (as Float32); CPU path keeps them as a modality LUT. */
+/** GPU path: pre-scale non-integer rescales as Float32 (the CPU path needs integer pixel values). */
 export function setGpuPrescaling(enabled: boolean): void {
-  preferFloatForNonIntegerRescale = enabled;
+  gpuPrescaling = enabled;
 }
 
 function colorCanvasFactory(rgb: Uint8Array, width: number, height: number): () => HTMLCanvasElement {
@@ -90,8 +90,20 @@ export async function createImage(imageId: string, signal?: AbortSignal): Promis
     const r = rescaleOf(inst);
     const needsRescale = r.present && (r.slope !== 1 || r.intercept !== 0);
     const integral = Number.isInteger(r.slope) && Number.isInteger(r.intercept);
-    if (needsRescale && (integral || preferFloatForNonIntegerRescale)) {
-      const res = applyRescale(stored, r.slope, r.intercept, !integral);
+    // Pre-scale when it is exact (integral rescale), on the GPU path (float textures), or when
+    // rounding to integers loses nothing meaningful (output range of at least 256 values, e.g. CT/MR).
+    // Small-range non-integer rescales (e.g. PET-like float maps) stay as a modality LUT on the CPU path.
+    let mode: 'integer' | 'float' | null = null;
+    if (needsRescale) {
+      if (integral) mode = 'integer';
+      else if (gpuPrescaling) mode = 'float';
+      else {
+        const range = rescaledRange(stored, r.slope, r.intercept);
+        mode = range.max - range.min >= 256 ? 'integer' : null;
+      }
+    }
+    if (mode) {
+      const res = applyRescale(stored, r.slope, r.intercept, mode);
       scalarData = res.data;
       minValue = res.min;
       maxValue = res.max;

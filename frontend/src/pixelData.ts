@@ -105,21 +105,32 @@ export interface Rescaled {
   max: number;
 }
 
-/**
- * Applies the modality LUT (slope/intercept) up front ("pre-scaling"), so that pixel values,
- * window/level and ROI statistics are in output units (HU for CT).
- */
-export function applyRescale(src: Gray, slope: number, intercept: number, forceFloat: boolean): Rescaled {
+/** Output range of the modality LUT over the stored values. */
+export function rescaledRange(src: ArrayLike<number>, slope: number, intercept: number): { min: number; max: number } {
   const raw = minMax(src);
   const a = slope * raw.min + intercept;
   const b = slope * raw.max + intercept;
-  const min = Math.min(a, b);
-  const max = Math.max(a, b);
-  const integral = Number.isInteger(slope) && Number.isInteger(intercept);
+  return { min: Math.min(a, b), max: Math.max(a, b) };
+}
+
+/**
+ * Applies the modality LUT (slope/intercept) up front ("pre-scaling"), so that pixel values,
+ * window/level and ROI statistics are in output units (HU for CT).
+ * mode "integer": values are rounded and stored in the smallest integer array that fits
+ * (exact for integral slope/intercept); mode "float": Float32Array.
+ */
+export function applyRescale(src: ArrayLike<number>, slope: number, intercept: number, mode: 'integer' | 'float'): Rescaled {
+  let { min, max } = rescaledRange(src, slope, intercept);
   let out: Types.PixelDataTypedArray;
-  if (integral && !forceFloat && min >= -32768 && max <= 32767) out = new Int16Array(src.length);
-  else if (integral && !forceFloat && min >= 0 && max <= 65535) out = new Uint16Array(src.length);
-  else out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = src[i]! * slope + intercept;
+  if (mode === 'float') out = new Float32Array(src.length);
+  else {
+    min = Math.round(min);
+    max = Math.round(max);
+    if (min >= -32768 && max <= 32767) out = new Int16Array(src.length);
+    else if (min >= 0 && max <= 65535) out = new Uint16Array(src.length);
+    else out = new Int32Array(src.length);
+  }
+  if (mode === 'float') for (let i = 0; i < src.length; i++) out[i] = src[i]! * slope + intercept;
+  else for (let i = 0; i < src.length; i++) out[i] = Math.round(src[i]! * slope + intercept);
   return { data: out, min, max };
 }

@@ -59,7 +59,8 @@ export const ANNOTATION_TOOL_NAMES = new Set(PRIMARY_TOOLS.filter((t) => t.annot
 
 let toolsInitialised = false;
 
-function ensureToolsRegistered(): void {
+/** Must run before any viewport element is enabled (tools hook ELEMENT_ENABLED). */
+export function ensureToolsRegistered(): void {
   if (toolsInitialised) return;
   toolsInitialised = true;
   initTools();
@@ -104,8 +105,9 @@ export class ViewerTools {
       getTextCallback: (done: (text: string | null) => void) => {
         void promptText(null).then((t) => done(t ?? ''));
       },
-      changeTextCallback: (data: { data?: { text?: string } }, _evt: unknown, done: (text: string | null) => void) => {
-        void promptText(data?.data?.text ?? null).then((t) => done(t ?? data?.data?.text ?? ''));
+      changeTextCallback: (ann: { data?: { label?: string } }, _evt: unknown, done: (text: string | null) => void) => {
+        const current = ann?.data?.label ?? '';
+        void promptText(current).then((t) => done(t ?? current));
       },
     });
     group.addTool(EllipseAnnotationTool.toolName, { calculateStats: false, getTextLines: () => [] });

@@ -9,7 +9,7 @@ import {
   utilities,
   type Types,
 } from '@cornerstonejs/core';
-import { annotation as csAnnotation } from '@cornerstonejs/tools';
+import { annotation as csAnnotation, cancelActiveManipulations } from '@cornerstonejs/tools';
 import {
   type SaveResult,
   type SerializedAnnotation,
@@ -19,15 +19,15 @@ import {
   saveAnnotations,
   watchAnnotations,
 } from './annotations';
-import type { ViewerConfig } from './config';
+import { type ViewerConfig, currentCsrfToken } from './config';
 import { type DicomJsonInstance, Tag, num, str } from './dicomJson';
-import { worldToImage } from './geometry';
+import { imageToWorld, worldToImage } from './geometry';
 import { imageIdForUrl, registerScanroomImageLoader, setGpuPrescaling } from './imageLoader';
 import { type FrameRef, installMetadataProvider, isColorPhotometric, registerFrame } from './metadataProvider';
 import { Overlay } from './overlay';
 import { type WindowPreset, findPreset, presetsFor } from './presets';
 import { hasWebGL2, shouldUseCpu } from './renderingMode';
-import { PRIMARY_TOOLS, type PrimaryToolId, ViewerTools } from './tools';
+import { PRIMARY_TOOLS, type PrimaryToolId, ViewerTools, ensureToolsRegistered } from './tools';
 import { Toolbar, type ToolbarButton } from './toolbar';
 import { fetchSeriesMetadata, frameUrl } from './wadoClient';
 
@@ -124,6 +124,8 @@ export class Viewer {
     this.viewportElement.addEventListener('contextmenu', (e) => e.preventDefault());
     this.overlay = new Overlay();
     this.frame.append(this.viewportElement, this.overlay.root);
+    // Cornerstone prevents the default mousedown, so focus the viewport explicitly for shortcuts.
+    this.frame.addEventListener('mousedown', () => this.frame.focus({ preventScroll: true }));
     host.append(this.toolbar.root, this.frame);
     host.addEventListener('keydown', this.onKeyDown);
   }
@@ -151,6 +153,7 @@ export class Viewer {
     setGpuPrescaling(!this.cpu);
     installMetadataProvider();
     registerScanroomImageLoader();
+    ensureToolsRegistered();
 
     const engineId = `scanroom-engine-${this.id}`;
     const viewportId = `scanroom-viewport-${this.id}`;
@@ -183,7 +186,7 @@ export class Viewer {
     await this.viewport.setStack(this.imageIds, 0);
     this.viewport.render();
     await rendered;
-    this.overlay.root.dataset.description = str(first, Tag.SeriesDescription) ?? '';
+    this.markDefaultPreset();
     this.updateOverlay();
 
     const ro = new ResizeObserver(() => this.engine?.resize(true, true));
@@ -313,6 +316,13 @@ export class Viewer {
     return true;
   }
 
+  /** The initial window is the DICOM default: show that preset as selected. */
+  private markDefaultPreset(): void {
+    const hasDefault = this.presets.some((p) => p.id === 'default');
+    this.presetVoi = hasDefault ? { id: 'default', voi: this.dicomVOI() } : null;
+    this.toolbar.setPresetValue(hasDefault ? 'default' : null);
+  }
+
   private onVoiModified(): void {
     if (this.presetVoi) {
       const cur = this.getVOI();
@@ -346,8 +356,7 @@ export class Viewer {
       voiRange: utilities.windowLevel.toLowHighRange(voi.windowWidth, voi.windowCenter),
       invert: this.naturalInvert,
     });
-    this.presetVoi = null;
-    this.toolbar.setPresetValue(null);
+    this.markDefaultPreset();
     this.toolbar.setPressed('invert', false);
     vp.render();
     this.updateOverlay();
@@ -374,8 +383,15 @@ export class Viewer {
     return this.setImageIndex(this.getImageIndex() + delta);
   }
 
+  /** Display scale: CSS pixels on screen per image pixel (same meaning on the CPU and GPU paths). */
   getZoom(): number {
-    return this.viewport?.getZoom() ?? 1;
+    const vp = this.viewport;
+    const img = vp?.getCornerstoneImage();
+    if (!vp || !img || !vp.getImageData()) return 1;
+    const a = vp.worldToCanvas(imageToWorld(img.imageId, [0, 0], this.cpu));
+    const b = vp.worldToCanvas(imageToWorld(img.imageId, [1, 0], this.cpu));
+    const z = Math.hypot(b[0] - a[0], b[1] - a[1]);
+    return Number.isFinite(z) && z > 0 ? z : 1;
   }
 
   setTool(id: PrimaryToolId | string): boolean {
@@ -409,7 +425,7 @@ export class Viewer {
       imageCount: this.imageIds.length,
       windowWidth: voi?.windowWidth,
       windowCenter: voi?.windowCenter,
-      zoom: vp.getZoom(),
+      zoom: this.getZoom(),
       inverted: this.userInvert,
       renderer: this.cpu ? 'CPU' : 'GPU',
       isColor: this.isColor,
@@ -420,7 +436,7 @@ export class Viewer {
   private probe(e: MouseEvent): void {
     const vp = this.viewport;
     const img = vp?.getCornerstoneImage();
-    if (!vp || !img) return;
+    if (!vp || !img || !vp.getImageData()) return;
     const rect = this.viewportElement.getBoundingClientRect();
     const world = vp.canvasToWorld([e.clientX - rect.left, e.clientY - rect.top]);
     const [x, y] = worldToImage(img.imageId, world, this.cpu);
@@ -472,7 +488,7 @@ export class Viewer {
     if (!url) return { ok: false, status: 0, message: 'No data-annotations-url' };
     const annotations = this.getAnnotations();
     this.toolbar.setStatus('Saving…');
-    const result = await saveAnnotations(url, this.config.csrfToken, annotations);
+    const result = await saveAnnotations(url, currentCsrfToken(), annotations);
     if (result.ok) {
       this.toolbar.setStatus(`Saved ${annotations.length} annotation${annotations.length === 1 ? '' : 's'}`, 'ok');
     } else {
@@ -510,6 +526,11 @@ export class Viewer {
         break;
       case 'Backspace':
         this.deleteSelected();
+        break;
+      case 'Escape':
+        cancelActiveManipulations(this.viewportElement);
+        csAnnotation.selection.deselectAnnotation();
+        this.viewport.render();
         break;
       default:
         handled = target?.tagName === 'BUTTON' && (e.key === 'Enter' || e.key === ' ') ? false : this.toolbar.handleKey(e);
