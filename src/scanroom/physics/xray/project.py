@@ -39,7 +39,7 @@ __all__ = [
 
 _COS_STEP = 0.00025  # detector-obliquity table spacing: |Δη/η| < 1e−4
 _LANES = 16  # energy arrays padded to a multiple of the float32 vector width
-_BEHIND_ANODE_W_CM = 10.0  # stands in for "no emission" (exp(−μ_W·10 cm) = 0)
+_BEHIND_ANODE = 1e6  # escape-factor excess standing in for "behind the anode surface": opaque
 
 
 @dataclass(frozen=True)
@@ -243,8 +243,7 @@ def _extra_maps(maps: GeometryMaps, heel: bool, filter_obliquity: bool) -> np.nd
     rows, cols = maps.gain.shape
     extra = np.zeros((2, rows, cols), dtype=np.float32)
     if heel:
-        extra[0] = np.where(np.isfinite(maps.heel_escape_excess), maps.heel_escape_excess,
-                            _BEHIND_ANODE_W_CM / 1e-4)  # divided by d later: huge tungsten path
+        extra[0] = np.where(np.isfinite(maps.heel_escape_excess), maps.heel_escape_excess, _BEHIND_ANODE)
     if filter_obliquity:
         extra[1] = maps.filter_oblique_excess
     return extra
