@@ -24,9 +24,7 @@ viewer: $(VIEWER)
 
 $(VIEWER): $(FRONTEND_SOURCES)
 	@command -v npm >/dev/null || { echo "npm is needed to build the viewer (Debian: apt-get install nodejs npm)"; exit 1; }
-	# `npm install` (not `npm ci`): npm 11 rejects this lock in `ci` over vite's Windows-only optional
-	# dependency, which it never records; with the lock present, install takes the locked versions.
-	cd frontend && npm install --no-audit --no-fund --loglevel=error && npm run build
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	@touch $(VIEWER)
 
 run: install viewer
