@@ -392,35 +392,33 @@ def _envelope(cv: Canvas, p: BodyParams, L: Landmarks, size_scale: float) -> Non
     for name, shrink, g in (("skin", 0.0, grow), ("subcutaneous-fat", 2.0, grow), ("muscle", 0.0, inner)):
         s = shrink if name != "muscle" else 2.0 + fat
 
-        def fn(Z, Y, X, s=s, g=g):  # noqa: ANN001
-            # half-width of the ellipse per (z, y) row, then one comparison per voxel (fast)
+        def fn(Z, Y, s=s, g=g):  # noqa: ANN001
+            # half-width of the ellipse per (z, y) row; the row is painted where |X| <= half
             a, b = _trunk_ab(L, Z, g, s)
             half = a * np.sqrt(np.clip(1.0 - ((Y - 5 * p.ky) / b) ** 2, 0.0, None))
-            half = np.where(np.abs(Y - 5 * p.ky) <= b, half, -1.0).astype(np.float32)
-            return np.abs(X) <= half
+            return np.where(np.abs(Y - 5 * p.ky) <= b, half, -1.0).astype(np.float32)
 
-        cv.paint(name, fn, (-amax, amax, -bmax + 5, bmax + 5, z0, z1))
+        cv.paint_rows(name, fn, (-amax, amax, -bmax + 5, bmax + 5, z0, z1))
     # shoulders: round the top of the trunk (dome) so it blends into the neck
     # visceral cavities
     zc0, zc1 = L.crotch + 40 * p.kz, L.diaphragm + 20 * p.kz
     wall = 2.0 + fat + 14.0 * p.kx
 
-    def _rows(Z, Y, X, shrink, bfac):  # noqa: ANN001, ANN202
+    def _rows(Z, Y, shrink, bfac):  # noqa: ANN001, ANN202
         a, b = _trunk_ab(L, Z, inner, shrink)
         b = b * bfac
         half = a * np.sqrt(np.clip(1.0 - ((Y - 5 * p.ky) / b) ** 2, 0.0, None))
-        half = np.where(np.abs(Y - 5 * p.ky) <= b, half, -1.0).astype(np.float32)
-        return np.abs(X) <= half
+        return np.where(np.abs(Y - 5 * p.ky) <= b, half, -1.0).astype(np.float32)
 
-    def cavity(Z, Y, X):  # noqa: ANN001
-        return _rows(Z, Y, X, wall, 0.9)
+    def cavity(Z, Y):  # noqa: ANN001
+        return _rows(Z, Y, wall, 0.9)
 
-    cv.paint("visceral-fat", cavity, (-amax, amax, -bmax, bmax, zc0, zc1))
+    cv.paint_rows("visceral-fat", cavity, (-amax, amax, -bmax, bmax, zc0, zc1))
 
-    def thorax(Z, Y, X):  # noqa: ANN001
-        return _rows(Z, Y, X, wall - 4, 0.92)
+    def thorax(Z, Y):  # noqa: ANN001
+        return _rows(Z, Y, wall - 4, 0.92)
 
-    cv.paint("mediastinum", thorax, (-amax, amax, -bmax, bmax, L.diaphragm - 60 * p.kz, L.shoulder - 20 * p.kz))
+    cv.paint_rows("mediastinum", thorax, (-amax, amax, -bmax, bmax, L.diaphragm - 60 * p.kz, L.shoulder - 20 * p.kz))
     cv.context["inner_scale"] = inner
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _kernels as _k
+
 Mask = np.ndarray
 BBox = tuple[float, float, float, float, float, float]  # xmin, xmax, ymin, ymax, zmin, zmax (mm)
 
@@ -78,6 +80,19 @@ class Canvas:
         return (self.z[sl[0]][:, None, None], self.y[sl[1]][None, :, None], self.x[sl[2]][None, None, :])
 
     # ----------------------------------------------------------------- painting
+    def allowed(self, inside: Iterable[str] | None = None, outside: Iterable[str] | None = None) -> np.ndarray:
+        """Lookup table (256 bools) of the labels a restricted paint may overwrite."""
+        if inside is not None:
+            lut = np.zeros(256, dtype=bool)
+            lut[[self.label(n) for n in inside if self.has(n)]] = True
+        else:
+            lut = np.ones(256, dtype=bool)
+        if outside is not None:
+            ids = [self.label(n) for n in outside if self.has(n)]
+            if ids:
+                lut[ids] = False
+        return lut
+
     def paint(
         self,
         name: str,
@@ -86,34 +101,50 @@ class Canvas:
         *,
         inside: Iterable[str] | None = None,
         outside: Iterable[str] | None = None,
-    ) -> Mask | None:
+    ) -> None:
         """Set voxels where ``fn(Z, Y, X)`` is true (within bbox) to the structure's label.
 
         ``inside``/``outside`` restrict painting to voxels currently holding (or not holding) given
-        structures, e.g. lungs only inside the thoracic cavity. Returns the sub-box mask actually painted.
+        structures, e.g. lungs only inside the thoracic cavity.
         """
         sl = self.index_range(bbox)
         if sl is None:
-            return None
+            return
         Z, Y, X = self.coords(sl)
-        m = np.broadcast_to(fn(Z, Y, X), (sl[0].stop - sl[0].start, sl[1].stop - sl[1].start, sl[2].stop - sl[2].start))
-        sub = self.labels[sl]
-        m = self._restrict(m, sub, inside, outside)
-        sub[m] = self.label(name)
-        return m
+        shape = (sl[0].stop - sl[0].start, sl[1].stop - sl[1].start, sl[2].stop - sl[2].start)
+        m = np.ascontiguousarray(np.broadcast_to(fn(Z, Y, X), shape), dtype=bool)
+        _k.paint_mask(
+            self.labels, sl[0].start, sl[1].start, sl[2].start, m, self.allowed(inside, outside), self.label(name)
+        )
 
-    def _restrict(self, m: Mask, sub: np.ndarray, inside: Iterable[str] | None, outside: Iterable[str] | None) -> Mask:
-        if inside is not None:
-            lut = np.zeros(256, dtype=bool)
-            lut[[self.label(n) for n in inside if self.has(n)]] = True
-            m = m & lut[sub]
-        if outside is not None:
-            ids = [self.label(n) for n in outside if self.has(n)]
-            if ids:
-                lut = np.ones(256, dtype=bool)
-                lut[ids] = False
-                m = m & lut[sub]
-        return m
+    def paint_rows(
+        self,
+        name: str,
+        half_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        bbox: BBox,
+        *,
+        inside: Iterable[str] | None = None,
+        outside: Iterable[str] | None = None,
+    ) -> None:
+        """Paint a shape symmetric about x = 0 given per row: voxels with ``|X| <= half_fn(Z, Y)`` (float32
+        half-widths of shape (nz, ny, 1); negative = empty row). Each row is one contiguous span."""
+        sl = self.index_range(bbox)
+        if sl is None:
+            return
+        Z, Y, _ = self.coords(sl)
+        shape = (sl[0].stop - sl[0].start, sl[1].stop - sl[1].start)
+        half = np.ascontiguousarray(np.broadcast_to(half_fn(Z, Y)[..., 0], shape), dtype=np.float32)
+        _k.paint_rows(
+            self.labels,
+            sl[0].start,
+            sl[1].start,
+            sl[2].start,
+            half,
+            self.x[sl[2]],
+            self.allowed(inside, outside),
+            self.label(name),
+            inside is None and outside is None,
+        )
 
     def ellipsoid(self, name: str, c: tuple[float, float, float], r: tuple[float, float, float], **kw: object) -> None:
         """Axis-aligned ellipsoid, centre c=(x,y,z), semi-axes r=(a,b,c) mm."""
@@ -126,22 +157,37 @@ class Canvas:
         self.paint(name, fn, (cx - a, cx + a, cy - b, cy + b, cz - cc, cz + cc), **kw)  # type: ignore[arg-type]
 
     def rotated_ellipsoid(
-        self, name: str, c: tuple[float, float, float], r: tuple[float, float, float], rot: np.ndarray, **kw: object
+        self,
+        name: str,
+        c: tuple[float, float, float],
+        r: tuple[float, float, float],
+        rot: np.ndarray,
+        *,
+        inside: Iterable[str] | None = None,
+        outside: Iterable[str] | None = None,
     ) -> None:
         """Ellipsoid with body axes given by the rows of rotation matrix ``rot`` (x, y, z order)."""
         cx, cy, cz = c
-        rmax = max(r)
-
-        def fn(Z: np.ndarray, Y: np.ndarray, X: np.ndarray) -> Mask:
-            dx, dy, dz = X - cx, Y - cy, Z - cz
-            acc = None
-            for k in range(3):
-                u = rot[k, 0] * dx + rot[k, 1] * dy + rot[k, 2] * dz
-                t = (u / r[k]) ** 2
-                acc = t if acc is None else acc + t
-            return acc <= 1.0
-
-        self.paint(name, fn, (cx - rmax, cx + rmax, cy - rmax, cy + rmax, cz - rmax, cz + rmax), **kw)  # type: ignore[arg-type]
+        # exact axis-aligned half-extents of the rotated ellipsoid (+0.5 mm for rounding)
+        ext = np.sqrt(((np.asarray(rot, dtype=np.float64) * np.asarray(r, dtype=np.float64)[:, None]) ** 2).sum(0))
+        ex, ey, ez = (float(v) + 0.5 for v in ext)
+        sl = self.index_range((cx - ex, cx + ex, cy - ey, cy + ey, cz - ez, cz + ez))
+        if sl is None:
+            return
+        _k.paint_rotated_ellipsoid(
+            self.labels,
+            sl[0].start,
+            sl[1].start,
+            sl[2].start,
+            self.z[sl[0]],
+            self.y[sl[1]],
+            self.x[sl[2]],
+            np.array([cx, cy, cz], dtype=np.float32),
+            np.ascontiguousarray(rot, dtype=np.float64),
+            np.asarray(r, dtype=np.float64),
+            self.allowed(inside, outside),
+            self.label(name),
+        )
 
     def elliptic_cylinder(
         self, name: str, c: tuple[float, float], r: tuple[float, float], z0: float, z1: float, **kw: object
@@ -155,12 +201,50 @@ class Canvas:
 
         self.paint(name, fn, (cx - a, cx + a, cy - b, cy + b, z0, z1), **kw)  # type: ignore[arg-type]
 
-    def capsule(self, name: str, p0: np.ndarray, p1: np.ndarray, r0: float, r1: float, **kw: object) -> None:
-        """Cone frustum with spherical caps from p0 (radius r0) to p1 (radius r1), points (x, y, z) mm."""
-        p0, p1 = np.asarray(p0, dtype=np.float64), np.asarray(p1, dtype=np.float64)
+    def _capsules(
+        self, p0: np.ndarray, p1: np.ndarray, r0: float, r1: float, layers: list[tuple[int, float, np.ndarray]]
+    ) -> None:
+        """Cone frustum p0 (radius r0) -> p1 (radius r1) with spherical caps; ``layers`` = (label, inset,
+        allowed) outermost first, or a single layer with inset < 0 for the plain squared-distance test."""
         r = max(r0, r1)
         lo, hi = np.minimum(p0, p1) - r, np.maximum(p0, p1) + r
-        self.paint(name, _capsule_fn(p0, p1, r0, r1), (lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]), **kw)  # type: ignore[arg-type]
+        sl = self.index_range((lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))
+        if sl is None:
+            return
+        d = p1 - p0
+        l2 = float(d @ d) or 1e-9
+        _k.paint_capsules(
+            self.labels,
+            sl[0].start,
+            sl[1].start,
+            sl[2].start,
+            self.z[sl[0]],
+            self.y[sl[1]],
+            self.x[sl[2]],
+            p0.astype(np.float32),
+            d.astype(np.float32),
+            np.float32(l2),
+            np.float32(r0),
+            np.float32(r1 - r0),
+            np.array([ins for _, ins, _ in layers], dtype=np.float32),
+            np.stack([a for _, _, a in layers]),
+            np.array([lab for lab, _, _ in layers], dtype=np.uint8),
+        )
+
+    def capsule(
+        self,
+        name: str,
+        p0: np.ndarray,
+        p1: np.ndarray,
+        r0: float,
+        r1: float,
+        *,
+        inside: Iterable[str] | None = None,
+        outside: Iterable[str] | None = None,
+    ) -> None:
+        """Cone frustum with spherical caps from p0 (radius r0) to p1 (radius r1), points (x, y, z) mm."""
+        p0, p1 = np.asarray(p0, dtype=np.float64), np.asarray(p1, dtype=np.float64)
+        self._capsules(p0, p1, r0, r1, [(self.label(name), -1.0, self.allowed(inside, outside))])
 
     def layered_tube(self, layers: list[tuple[str, float, dict]], points: np.ndarray, radius: np.ndarray) -> None:
         """Concentric layers (name, inset mm, paint kwargs), outermost first, along a thick polyline.
@@ -169,20 +253,9 @@ class Canvas:
         """
         pts = np.asarray(points, dtype=np.float64)
         rad = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(pts),))
+        spec = [(self.label(n), float(ins), self.allowed(kw.get("inside"), kw.get("outside"))) for n, ins, kw in layers]
         for k in range(len(pts) - 1):
-            p0, p1, r0, r1 = pts[k], pts[k + 1], float(rad[k]), float(rad[k + 1])
-            r = max(r0, r1)
-            lo, hi = np.minimum(p0, p1) - r, np.maximum(p0, p1) + r
-            sl = self.index_range((lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))
-            if sl is None:
-                continue
-            Z, Y, X = self.coords(sl)
-            dist, rr = _capsule_dist(p0, p1, r0, r1, Z, Y, X)
-            sub = self.labels[sl]
-            for name, inset, kw in layers:
-                m = dist <= np.maximum(rr - np.float32(inset), 0.3)
-                m = self._restrict(m, sub, kw.get("inside"), kw.get("outside"))
-                sub[m] = self.label(name)
+            self._capsules(pts[k], pts[k + 1], float(rad[k]), float(rad[k + 1]), spec)
 
     def box(self, name: str, lo: tuple[float, float, float], hi: tuple[float, float, float], **kw: object) -> None:
         def fn(Z: np.ndarray, Y: np.ndarray, X: np.ndarray) -> Mask:
@@ -196,103 +269,66 @@ class Canvas:
         name: str,
         points: np.ndarray,
         radius: float | np.ndarray,
-        **kw: object,
-    ) -> Mask | None:
+        *,
+        inside: Iterable[str] | None = None,
+        outside: Iterable[str] | None = None,
+    ) -> None:
         """Union of balls of ``radius`` along a polyline ``points`` (N, 3) in (x, y, z) mm.
 
-        The polyline is resampled at <= half the smallest voxel, each sample's ball is a precomputed
-        integer stencil; duplicates are harmless. Fast for thin structures (ribs, vessels, bowel).
+        The polyline is resampled at <= half the smallest voxel; samples are grouped by radius quantised
+        to 0.25 voxel and each group uses its largest radius. Thick tubes (radius > 8 voxels) are painted
+        as exact cone frustums per segment instead (cheaper than balls).
         """
         pts = np.asarray(points, dtype=np.float64)
         rad = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(pts),))
         if len(pts) >= 2 and float(rad.max()) > 8.0 * min(self.voxel_mm):
-            for k in range(len(pts) - 1):  # thick tubes: exact cone frustums per segment (cheaper than stencils)
-                self.capsule(name, pts[k], pts[k + 1], float(rad[k]), float(rad[k + 1]), **kw)
-            return None
+            lay = [(self.label(name), -1.0, self.allowed(inside, outside))]
+            for k in range(len(pts) - 1):
+                self._capsules(pts[k], pts[k + 1], float(rad[k]), float(rad[k + 1]), lay)
+            return
         pts, rad = _resample(pts, rad, max(0.5 * min(self.voxel_mm), 0.3 * float(rad.min())))
         lo = np.array([self.x[0], self.y[0], self.z[0]]) - rad.max()
         hi = np.array([self.x[-1], self.y[-1], self.z[-1]]) + rad.max()
         near = np.all((pts >= lo) & (pts <= hi), axis=1)
         pts, rad = pts[near], rad[near]
         if len(pts) == 0:
-            return None
+            return
         dz, dy, dx = self.voxel_mm
         ox, oy, oz = self.origin_mm
-        nz, ny, nx = self.shape
-        idx_all = []
-        # group samples by radius quantised to 0.25 voxel so each group shares one stencil
+        # group samples by radius quantised to 0.25 voxel; each group is painted with its largest radius
         q = np.round(rad / (0.25 * min(self.voxel_mm))).astype(np.int64)
-        for qv in np.unique(q):
-            sel = q == qv
-            r = float(rad[sel].max())
-            if r <= 0:
-                continue
-            # stencil offsets within radius r (anisotropic voxels)
-            kz, ky, kx = int(np.ceil(r / dz)), int(np.ceil(r / dy)), int(np.ceil(r / dx))
-            oz_, oy_, ox_ = np.meshgrid(
-                np.arange(-kz, kz + 1), np.arange(-ky, ky + 1), np.arange(-kx, kx + 1), indexing="ij"
-            )
-            sx, sy, sz = ox_.ravel(), oy_.ravel(), oz_.ravel()
-            p_all = pts[sel]
-            chunk = max(1, 4_000_000 // max(len(sx), 1))
-            for c0 in range(0, len(p_all), chunk):
-                p = p_all[c0 : c0 + chunk]
-                ci = np.round((p[:, 0] - ox) / dx).astype(np.int64)
-                cj = np.round((p[:, 1] - oy) / dy).astype(np.int64)
-                ck = np.round((p[:, 2] - oz) / dz).astype(np.int64)
-                # exact distance from the true (sub-voxel) centre to each stencil voxel
-                fx = ((p[:, 0] - ox) / dx - ci).astype(np.float32)
-                fy = ((p[:, 1] - oy) / dy - cj).astype(np.float32)
-                fz = ((p[:, 2] - oz) / dz - ck).astype(np.float32)
-                d2 = (
-                    ((sx[None, :] - fx[:, None]) * dx) ** 2
-                    + ((sy[None, :] - fy[:, None]) * dy) ** 2
-                    + ((sz[None, :] - fz[:, None]) * dz) ** 2
-                )
-                ok = d2 <= r * r
-                ii = (ci[:, None] + sx[None, :])[ok]
-                jj = (cj[:, None] + sy[None, :])[ok]
-                kk = (ck[:, None] + sz[None, :])[ok]
-                inb = (ii >= 0) & (ii < nx) & (jj >= 0) & (jj < ny) & (kk >= 0) & (kk < nz)
-                idx_all.append((kk[inb] * ny + jj[inb]) * nx + ii[inb])
-        if not idx_all:
-            return None
-        flat = np.concatenate(idx_all)
-        lab = self.labels.reshape(-1)
-        cur = lab[flat]
-        keep = self._restrict(np.ones(len(flat), dtype=bool), cur, kw.get("inside"), kw.get("outside"))  # type: ignore[arg-type]
-        lab[flat[keep]] = self.label(name)
-        return flat[keep]
-
-
-def _capsule_fn(p0: np.ndarray, p1: np.ndarray, r0: float, r1: float) -> Callable[..., Mask]:
-    d = p1 - p0
-    l2 = float(d @ d) or 1e-9
-
-    def fn(Z: np.ndarray, Y: np.ndarray, X: np.ndarray) -> Mask:
-        ex, ey, ez = X - np.float32(p0[0]), Y - np.float32(p0[1]), Z - np.float32(p0[2])
-        s = ex * np.float32(d[0]) + ey * np.float32(d[1]) + ez * np.float32(d[2])
-        t = np.clip(s / np.float32(l2), 0.0, 1.0)
-        q = ex * ex + ey * ey + ez * ez
-        dist2 = q - 2 * t * s + t * t * np.float32(l2)
-        r = np.float32(r0) + t * np.float32(r1 - r0)
-        return dist2 <= r * r
-
-    return fn
-
-
-def _capsule_dist(
-    p0: np.ndarray, p1: np.ndarray, r0: float, r1: float, Z: np.ndarray, Y: np.ndarray, X: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distance to the segment p0-p1 and the interpolated radius at the closest point."""
-    d = p1 - p0
-    l2 = float(d @ d) or 1e-9
-    ex, ey, ez = X - np.float32(p0[0]), Y - np.float32(p0[1]), Z - np.float32(p0[2])
-    s = ex * np.float32(d[0]) + ey * np.float32(d[1]) + ez * np.float32(d[2])
-    t = np.clip(s / np.float32(l2), 0.0, 1.0)
-    q = ex * ex + ey * ey + ez * ez
-    dist = np.sqrt(np.maximum(q - 2 * t * s + t * t * np.float32(l2), 0.0))
-    return dist, np.float32(r0) + t * np.float32(r1 - r0)
+        uq, inv = np.unique(q, return_inverse=True)
+        gmax = np.full(len(uq), -np.inf)
+        np.maximum.at(gmax, inv, rad)
+        r = gmax[inv]
+        keep = r > 0
+        if not keep.any():
+            return
+        pts, r = pts[keep], r[keep]
+        ci = np.round((pts[:, 0] - ox) / dx).astype(np.int64)
+        cj = np.round((pts[:, 1] - oy) / dy).astype(np.int64)
+        ck = np.round((pts[:, 2] - oz) / dz).astype(np.int64)
+        fx = ((pts[:, 0] - ox) / dx - ci).astype(np.float32)
+        fy = ((pts[:, 1] - oy) / dy - cj).astype(np.float32)
+        fz = ((pts[:, 2] - oz) / dz - ck).astype(np.float32)
+        _k.paint_balls(
+            self.labels,
+            ci,
+            cj,
+            ck,
+            fx,
+            fy,
+            fz,
+            r * r,
+            np.ceil(r / dx).astype(np.int64),
+            np.ceil(r / dy).astype(np.int64),
+            np.ceil(r / dz).astype(np.int64),
+            float(dx),
+            float(dy),
+            float(dz),
+            self.allowed(inside, outside),
+            self.label(name),
+        )
 
 
 def _resample(pts: np.ndarray, rad: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:

@@ -5,15 +5,19 @@ The template is skull-stripped, so CSF is derived as brain mask minus GM and WM,
 CSF of the central region, and CSF rim, skull (inner table, diploe, outer table) and scalp as shells at
 fixed distances outside the brain mask (adult skull ~6-7 mm, scalp ~5-6 mm). The template is scaled
 isotropically so that GM + WM mass equals the target brain mass (ICRP 89, Table 2.8).
-The 2 mm template is loaded once per process; resampling to any grid is separable linear interpolation.
+The 2 mm template is loaded once per process; resampling to any grid is separable linear interpolation
+(one numba pass per voxel), and the resulting head label block is kept in a small in-process cache.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
 
+from . import _kernels as _k
 from .grid import Canvas
 
 # RAS mm extents of the 2 mm MNI grid are read from the image affine.
@@ -61,17 +65,6 @@ def _axis_weights(coords: np.ndarray, origin: float, step: float, n: int) -> tup
     return i0, w, out
 
 
-def _resample(arr: np.ndarray, ix: tuple, iy: tuple, iz: tuple, fill: float) -> np.ndarray:
-    """Separable trilinear sampling of arr (x, y, z) at the index/weight triples -> (z, y, x) array."""
-    a = arr[ix[0]] * (1 - ix[1])[:, None, None] + arr[ix[0] + 1] * ix[1][:, None, None]
-    a = a[:, iy[0]] * (1 - iy[1])[None, :, None] + a[:, iy[0] + 1] * iy[1][None, :, None]
-    a = a[:, :, iz[0]] * (1 - iz[1])[None, None, :] + a[:, :, iz[0] + 1] * iz[1][None, None, :]
-    a[ix[2], :, :] = fill
-    a[:, iy[2], :] = fill
-    a[:, :, iz[2]] = fill
-    return np.ascontiguousarray(a.transpose(2, 1, 0))
-
-
 def paint_head(cv: Canvas, centre_lps: tuple[float, float, float], scale: float, shell_scale: float) -> None:
     """Paint brain (GM/WM/CSF/ventricles), skull, scalp of the MNI head placed at ``centre_lps``.
 
@@ -87,13 +80,6 @@ def paint_head(cv: Canvas, centre_lps: tuple[float, float, float], scale: float,
     if sl is None:
         return
     Z, Y, X = cv.z[sl[0]], cv.y[sl[1]], cv.x[sl[2]]
-    # LPS -> RAS (MNI): x_ras = -(x - cx)/s, y_ras = -(y - cy)/s, z_ras = (z - cz)/s
-    nx, ny, nz = m["gm"].shape
-    ix = _axis_weights(-(X - cx) / scale, float(org[0]), step, nx)
-    iy = _axis_weights(-(Y - cy) / scale, float(org[1]), step, ny)
-    iz = _axis_weights((Z - cz) / scale, float(org[2]), step, nz)
-    dist = _resample(m["dist"], ix, iy, iz, 1e3) * scale
-    sub = cv.labels[sl]
     t = shell_scale
     layers = [
         (16.0 * t, "scalp"),
@@ -103,19 +89,67 @@ def paint_head(cv: Canvas, centre_lps: tuple[float, float, float], scale: float,
         (4.5 * t, "skull-cortical"),
         (2.5 * t, "csf"),
     ]
-    for d, name in layers:
-        sub[dist <= d] = cv.label(name)
-    bm = _resample(m["bm"], ix, iy, iz, 0.0)
-    brain = bm > 0.5
-    gm = _resample(m["gm"], ix, iy, iz, 0.0)
-    wm = _resample(m["wm"], ix, iy, iz, 0.0)
-    lab = np.full(sub.shape, cv.label("csf"), dtype=np.uint8)
-    lab[(gm >= 0.3) & (gm >= wm)] = cv.label("grey-matter")
-    lab[(wm >= 0.3) & (wm > gm)] = cv.label("white-matter")
-    # ventricles: CSF in the central region (MNI |x| < 30, -45 < y < 25, -5 < z < 35 mm)
-    xr = (-(X - cx) / scale)[None, None, :]
-    yr = (-(Y - cy) / scale)[None, :, None]
-    zr = ((Z - cz) / scale)[:, None, None]
-    central = (np.abs(xr) < 30) & (yr > -45) & (yr < 25) & (zr > -5) & (zr < 35)
-    lab[(lab == cv.label("csf")) & central] = cv.label("ventricles")
-    sub[brain] = lab[brain]
+    tissue = ("csf", "grey-matter", "white-matter", "ventricles")
+    key = (
+        cv.z[sl[0]].tobytes(),
+        cv.y[sl[1]].tobytes(),
+        cv.x[sl[2]].tobytes(),
+        (float(cx), float(cy), float(cz), float(scale), float(t)),
+        tuple(cv.label(n) for _, n in layers) + tuple(cv.label(n) for n in tissue),
+    )
+    block = _HEAD_CACHE.get(key)
+    if block is None:
+        # LPS -> RAS (MNI): x_ras = -(x - cx)/s, y_ras = -(y - cy)/s, z_ras = (z - cz)/s
+        nx, ny, nz = m["gm"].shape
+        xr, yr, zr = -(X - cx) / scale, -(Y - cy) / scale, (Z - cz) / scale
+        ix = _axis_weights(xr, float(org[0]), step, nx)
+        iy = _axis_weights(yr, float(org[1]), step, ny)
+        iz = _axis_weights(zr, float(org[2]), step, nz)
+        block = _k.head_labels(
+            m["dist"],
+            m["bm"],
+            m["gm"],
+            m["wm"],
+            *ix,
+            *iy,
+            *iz,
+            np.float32(scale),
+            np.array([d for d, _ in layers], dtype=np.float32),
+            np.array([cv.label(n) for _, n in layers], dtype=np.uint8),
+            xr.astype(np.float32),
+            yr.astype(np.float32),
+            zr.astype(np.float32),
+            np.array([cv.label(n) for n in tissue], dtype=np.uint8),
+        )
+        block.setflags(write=False)
+        _HEAD_CACHE.put(key, block)
+    sub = cv.labels[sl]
+    np.copyto(sub, block, where=block != 0)
+
+
+class _BlockCache:
+    """Small in-process LRU of head label blocks (by canvas grid, placement and scale), bounded in bytes."""
+
+    def __init__(self, max_bytes: int = 256 * 2**20, max_items: int = 8) -> None:
+        self.max_bytes, self.max_items = max_bytes, max_items
+        self._d: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> np.ndarray | None:
+        with self._lock:
+            v = self._d.get(key)
+            if v is not None:
+                self._d.move_to_end(key)
+            return v
+
+    def put(self, key: tuple, value: np.ndarray) -> None:
+        if value.nbytes > self.max_bytes:
+            return
+        with self._lock:
+            self._d[key] = value
+            self._d.move_to_end(key)
+            while len(self._d) > self.max_items or sum(v.nbytes for v in self._d.values()) > self.max_bytes:
+                self._d.popitem(last=False)
+
+
+_HEAD_CACHE = _BlockCache()
