@@ -207,3 +207,26 @@ class Activity(Base):
     kind: Mapped[str] = mapped_column(String(32), index=True)
     ref: Mapped[str] = mapped_column(String(200), default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ScanRecord(Base):
+    """One acquisition a person made in the scan room: what they set, what it cost in dose, what it showed.
+
+    The images live in the library (``image_instances`` with ``owner_id``); this row is the history and
+    the dose-ledger entry.
+    """
+
+    __tablename__ = "scan_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    modality: Mapped[str] = mapped_column(String(16), index=True)
+    preset: Mapped[str] = mapped_column(String(64), default="")
+    patient: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    protocol: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dose: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    feedback: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    study_uid: Mapped[str] = mapped_column(String(64))
+    series_uid: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

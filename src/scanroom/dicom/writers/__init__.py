@@ -1,0 +1,1 @@
+"""DICOM writers, one module per modality (registered with scanroom.dicom.export)."""
