@@ -98,7 +98,8 @@ def susceptibility_field(ph: Phantom, table: TissueTable, max_dim: int = 64, pad
     shp = [int(np.ceil(n / k)) * k for n, k in zip(chi.shape, f, strict=True)]
     chi = np.pad(chi, [(0, s - n) for s, n in zip(shp, chi.shape, strict=True)], constant_values=0.36 + 9.05)
     coarse = chi.reshape(shp[0] // f[0], f[0], shp[1] // f[1], f[1], shp[2] // f[2], f[2]).mean(axis=(1, 3, 5))
-    vox = tuple(float(v) * k for v, k in zip(ph.voxel_mm, f, strict=True))
+    vz, vy, vx = (float(v) * k for v, k in zip(ph.voxel_mm, f, strict=True))
+    vox = (vz, vy, vx)
     n = coarse.shape
     big = [pad * s for s in n]
     # pad with air (the phantom is surrounded by air): embed in an air box
@@ -113,7 +114,7 @@ def susceptibility_field(ph: Phantom, table: TissueTable, max_dim: int = 64, pad
     field = np.real(np.fft.ifftn(D * np.fft.fftn(box)))[sl]
     # origin of the coarse grid: centre of the first block
     org = np.asarray(ph.origin_mm, float) + (np.array(f[::-1]) - 1) / 2 * np.asarray(ph.voxel_mm, float)[::-1]
-    return FieldMap(field, vox, tuple(org))
+    return FieldMap(field, vox, (float(org[0]), float(org[1]), float(org[2])))
 
 
 def sphere_dipole_ppm(points_mm: np.ndarray, center_mm: np.ndarray, radius_mm: float,

@@ -80,7 +80,15 @@ def _grad_at(g, t: np.ndarray) -> np.ndarray:
 
 def flatten(blocks: Sequence[Block]) -> Segments:
     """Cut a block list into constant-field segments (see module docstring)."""
-    kind, dts, nst, grads, adc_i, adc_p, rf_i, rf_p, t0s = [], [], [], [], [], [], [], [], []
+    kind: list[int] = []
+    dts: list[float] = []
+    nst: list[int] = []
+    grads: list[tuple[float, float, float]] = []
+    adc_i: list[int] = []
+    adc_p: list[float] = []
+    rf_i: list[int] = []
+    rf_p: list[float] = []
+    t0s: list[float] = []
     wf: list[np.ndarray] = []
     wf_dw: list[float] = []
     wf_key: dict[tuple, int] = {}
@@ -102,8 +110,15 @@ def flatten(blocks: Sequence[Block]) -> Segments:
                     and adc_p[-1] == ap and all(abs(p[q] - g[q]) <= 1e-9 * (1 + abs(g[q])) for q in range(3))):
                 nst[-1] += n
                 return
-        kind.append(k), dts.append(dt), nst.append(n), grads.append(g), adc_i.append(ai), adc_p.append(ap)
-        rf_i.append(ri), rf_p.append(rp), t0s.append(ts)
+        kind.append(k)
+        dts.append(dt)
+        nst.append(n)
+        grads.append(g)
+        adc_i.append(ai)
+        adc_p.append(ap)
+        rf_i.append(ri)
+        rf_p.append(rp)
+        t0s.append(ts)
 
     for b in blocks:
         D = b.duration_s
@@ -152,9 +167,9 @@ def flatten(blocks: Sequence[Block]) -> Segments:
             hit = (pos < len(adc_ns)) & (adc_ns[np.minimum(pos, len(adc_ns) - 1)] == pts[1:])
             sample_idx[hit] = n_adc + pos[hit]
         ap = b.adc.phase_offset_rad if b.adc is not None else 0.0
-        for j, (a_, z_, a_s, z_s, ai) in enumerate(zip(pts[:-1].tolist(), pts[1:].tolist(), ta.tolist(), tz.tolist(),
-                                                       sample_idx.tolist(), strict=True)):
-            if rf_span is not None and a_ == rf_span[0]:
+        for j, (a_, a_s, z_s, ai) in enumerate(zip(pts[:-1].tolist(), ta.tolist(), tz.tolist(), sample_idx.tolist(),
+                                                   strict=True)):
+            if rf_span is not None and a_ == rf_span[0] and b.rf is not None:
                 r = b.rf
                 tm = r.delay_s + (np.arange(len(r.signal_hz)) + 0.5) * r.dwell_s
                 G = np.stack([_grad_at(g, tm) for g in (b.gx, b.gy, b.gz)], axis=1)

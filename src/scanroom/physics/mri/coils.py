@@ -69,11 +69,11 @@ def coil_sensitivities(coil: str, points_mm: np.ndarray, center_mm: np.ndarray) 
         return np.ones((1,) + points_mm.shape[:-1], np.complex128)
     loops = _loops(coil, center_mm)
     ref = center_mm if coil == "head-8" else loops[0][0] - 60.0 * loops[0][1]
-    S = []
+    rows = []
     for c, n, r in loops:
         B = loop_field(np.concatenate([points_mm.reshape(-1, 3), ref[None]]), c, n, r)
-        S.append(B[:, 0] - 1j * B[:, 1])
-    S = np.asarray(S)
+        rows.append(B[:, 0] - 1j * B[:, 1])
+    S = np.asarray(rows)
     norm = np.sqrt(np.sum(np.abs(S[:, -1]) ** 2))
     return (S[:, :-1] / norm).reshape((len(loops),) + points_mm.shape[:-1])
 

@@ -396,10 +396,7 @@ def acquire(ph: Phantom, seq: SequenceParams, geom: SliceGeometry, acq: Acquisit
             img = img_s + img_n
             img = img if seq.family == "ir" and seq.ir_recon == "real" else np.abs(img)
         else:
-            if gmap is None:
-                img = ifft2c(Ks + Kn)
-            else:
-                img = ifft2c(Ks) + ifft2c(Kn) * gmap * math.sqrt(acq.parallel_factor)
+            img = ifft2c(Ks + Kn) if gmap is None else ifft2c(Ks) + ifft2c(Kn) * gmap * math.sqrt(acq.parallel_factor)
             img = np.real(img) if seq.family == "ir" and seq.ir_recon == "real" else np.abs(img)
         # crop phase oversampling
         a0 = (Nl * zf) // 2 - (Np * zf) // 2

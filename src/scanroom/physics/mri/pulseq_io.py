@@ -39,8 +39,9 @@ def make_flash(n_read: int = 64, n_phase: int = 64, fov_m: float = 0.22, slice_m
     pp = _pp()
     sys = system_limits()
     seq = pp.Sequence(sys)
-    rf, gz, gzr = pp.make_sinc_pulse(flip_angle=math.radians(flip_deg), duration=2e-3, slice_thickness=slice_m,
-                                     apodization=0.5, time_bw_product=4, system=sys, return_gz=True, delay=sys.rf_dead_time)
+    rf, gz, _ = pp.make_sinc_pulse(flip_angle=math.radians(flip_deg), duration=2e-3, slice_thickness=slice_m,
+                                   apodization=0.5, time_bw_product=4, system=sys, return_gz=True,
+                                   delay=sys.rf_dead_time)
     dk = 1.0 / fov_m
     gx = pp.make_trapezoid(channel="x", flat_area=n_read * dk, flat_time=n_read * dwell_s, system=sys)
     adc = pp.make_adc(num_samples=n_read, duration=gx.flat_time, delay=gx.rise_time, system=sys)
