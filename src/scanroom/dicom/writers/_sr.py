@@ -52,7 +52,7 @@ def _item(relationship: str | None, value_type: str, concept: Code) -> Dataset:
     return item
 
 
-def _with_children(item: Dataset, children: Iterable[Dataset] | None) -> Dataset:
+def _with_children(item: Dataset, children: Iterable[Dataset | None] | None) -> Dataset:
     kids = [c for c in (children or ()) if c is not None]
     if kids:
         item.ContentSequence = kids
@@ -86,6 +86,11 @@ def num(relationship: str, concept: Code, value: float, units: Code,
     measured.FloatingPointValue = float(value)
     item.MeasuredValueSequence = [measured]
     return _with_children(item, children)
+
+
+def num_if(relationship: str, concept: Code, value: float | None, units: Code) -> Dataset | None:
+    """A NUM item, or None (left out of the tree) when the value is unknown."""
+    return None if value is None else num(relationship, concept, value, units)
 
 
 def text(relationship: str, concept: Code, value: str) -> Dataset:

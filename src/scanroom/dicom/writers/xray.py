@@ -377,8 +377,8 @@ def _irradiation_event(acq: Acquisition, irradiation_uid: str, started: Any) -> 
     filter_code = FILTER_MATERIALS.get(str(d.get("filter_material") or "").upper())
     filter_mm = _f(d, "filter_thickness_mm")
     patient_position = str(d.get("patient_position") or "").upper()
-    mount = {"ERECT": ("113954", "DCM", "Upright Stand Mount"), "STANDING": ("113954", "DCM", "Upright Stand Mount"),
-             "SUPINE": ("113952", "DCM", "Table Mount"), "PRONE": ("113952", "DCM", "Table Mount")}.get(patient_position)
+    upright, table = ("113954", "DCM", "Upright Stand Mount"), ("113952", "DCM", "Table Mount")
+    mount = {"ERECT": upright, "STANDING": upright, "SUPINE": table, "PRONE": table}.get(patient_position)
     if filter_code and filter_mm:
         filters = [sr.code(sr.CONTAINS, ("113772", "DCM", "X-Ray Filter Type"), ("113653", "DCM", "Flat filter")),
                    sr.code(sr.CONTAINS, ("113757", "DCM", "X-Ray Filter Material"), filter_code),
@@ -413,10 +413,9 @@ def _irradiation_event(acq: Acquisition, irradiation_uid: str, started: Any) -> 
                 if position[1] else []) if position else None,
         sr.num(sr.CONTAINS, ("122130", "DCM", "Dose Area Product"), dap * 1e-4, _GYM2) if dap is not None else None,
         # TID 10003A Irradiation Event X-Ray Detector Data
-        *[sr.num(sr.CONTAINS, concept, _f(dose, key), sr.NO_UNITS)
-          for key, concept in (("ei", ("113845", "DCM", "Exposure Index")),
-                               ("ei_target", ("113846", "DCM", "Target Exposure Index")),
-                               ("di", ("113847", "DCM", "Deviation Index"))) if _f(dose, key) is not None],
+        sr.num_if(sr.CONTAINS, ("113845", "DCM", "Exposure Index"), _f(dose, "ei"), sr.NO_UNITS),
+        sr.num_if(sr.CONTAINS, ("113846", "DCM", "Target Exposure Index"), _f(dose, "ei_target"), sr.NO_UNITS),
+        sr.num_if(sr.CONTAINS, ("113847", "DCM", "Deviation Index"), _f(dose, "di"), sr.NO_UNITS),
         # TID 10003B Irradiation Event X-Ray Source Data
         sr.num(sr.CONTAINS, ("113738", "DCM", "Dose (RP)"), k_inc / 1000.0, _GY) if k_inc is not None else None,
         sr.code(sr.CONTAINS, ("113780", "DCM", "Reference Point Definition"), _RP_AT_SURFACE)
@@ -426,8 +425,7 @@ def _irradiation_event(acq: Acquisition, irradiation_uid: str, started: Any) -> 
         sr.num(sr.CONTAINS, ("113824", "DCM", "Exposure Time"), ms, sr.unit("ms")) if ms is not None else None,
         sr.num(sr.CONTAINS, ("113736", "DCM", "Exposure"), mas * 1000.0, sr.unit("uA.s"))
         if mas is not None else None,
-        sr.num(sr.CONTAINS, ("113766", "DCM", "Focal Spot Size"), _f(d, "focal_spot_mm"), _MM)
-        if _f(d, "focal_spot_mm") else None,
+        sr.num_if(sr.CONTAINS, ("113766", "DCM", "Focal Spot Size"), _f(d, "focal_spot_mm"), _MM),
         sr.code(sr.CONTAINS, ("111632", "DCM", "Anode Target Material"), anode) if anode else None,
         sr.container(("113771", "DCM", "X-Ray Filters"), filters),
         *([sr.num(sr.CONTAINS, ("113790", "DCM", "Collimated Field Area"),
@@ -440,8 +438,7 @@ def _irradiation_event(acq: Acquisition, irradiation_uid: str, started: Any) -> 
         sr.code(sr.CONTAINS, ("113956", "DCM", "CR/DR Mechanical Configuration"), mount) if mount else None,
         sr.num(sr.CONTAINS, ("113770", "DCM", "Column Angulation"), angle, sr.unit("deg", "degree"))
         if angle is not None else None,
-        sr.num(sr.CONTAINS, ("113750", "DCM", "Distance Source to Detector"), _f(d, "sid_mm"), _MM)
-        if _f(d, "sid_mm") else None,
+        sr.num_if(sr.CONTAINS, ("113750", "DCM", "Distance Source to Detector"), _f(d, "sid_mm"), _MM),
         sr.num(sr.CONTAINS, ("113737", "DCM", "Distance Source to Reference Point"), ssd, _MM) if ssd else None,
         sr.text(sr.CONTAINS, ("121106", "DCM", "Comment"), "; ".join(notes)) if notes else None,
     ]
