@@ -146,7 +146,7 @@ def test_dose_report_content(tmp_path: Path) -> None:
 
     assert find(report, "121058").ConceptCodeSequence[0].CodeValue == "113704"  # Projection X-Ray
     scope = find(report, "113705")
-    assert child(scope, "110180").UID == image.StudyInstanceUID
+    assert image.StudyInstanceUID == child(scope, "110180").UID
 
     accumulated = find(report, "113702")
     assert numeric(child(accumulated, "113722")) == (pytest.approx(0.107e-4), "Gy.m2")  # DAP total
@@ -155,7 +155,7 @@ def test_dose_report_content(tmp_path: Path) -> None:
     events = find_all(report, "113706")
     assert len(events) == 1
     event = events[0]
-    assert child(event, "113769").UID == image.IrradiationEventUID
+    assert image.IrradiationEventUID == child(event, "113769").UID
     assert numeric(child(event, "122130")) == (pytest.approx(0.107e-4), "Gy.m2")  # DAP
     assert numeric(child(event, "113733")) == (110.0, "kV")
     assert numeric(child(event, "113736")) == (2000.0, "uA.s")
