@@ -9,11 +9,16 @@ from typing import Any
 import numpy as np
 import pydicom
 import pytest
-from pydicom.sr import _cid_dict
+from pydicom.sr import _cid_dict, _concepts_dict
 
 from scanroom.dicom.export import to_datasets, write_files
 from scanroom.dicom.modules import StudyContext
-from scanroom.dicom.writers.xray import DX_FOR_PRESENTATION, XRAY_RADIATION_DOSE_SR
+from scanroom.dicom.writers.xray import (
+    ANATOMIC_REGIONS,
+    DX_FOR_PRESENTATION,
+    XRAY_RADIATION_DOSE_SR,
+    anatomic_region,
+)
 from scanroom.scanner.base import Acquisition, PatientRequest, ScanProtocol
 from tests.dicom_writers._support import child, children, dciodvfy, find, find_all, numeric
 
@@ -120,11 +125,8 @@ def test_dx_values_read_back(tmp_path: Path) -> None:
 
 def test_anatomy_codes_are_cid_4009() -> None:
     """Anatomic Region codes are current CID 4009 concepts; the retired 'Thoracic structure' is mapped to Chest."""
-    from pydicom.sr import _concepts_dict
-
-    cid_4009 = {code for kw in _cid_dict.cid_concepts[4009]["SCT"]
-                for code in _concepts_dict.concepts["SCT"][kw]}
-    from scanroom.dicom.writers.xray import ANATOMIC_REGIONS, anatomic_region
+    sct: dict[str, Any] = _concepts_dict.concepts["SCT"]
+    cid_4009 = {code for kw in _cid_dict.cid_concepts[4009]["SCT"] for code in sct[kw]}
 
     assert all(code[0] in cid_4009 for code in ANATOMIC_REGIONS.values())
     assert anatomic_region({"anatomic_region": ("51185008", "SCT", "Chest")}) == ("816094009", "SCT", "Chest")

@@ -223,6 +223,8 @@ def _dx_image(acq: Acquisition, ctx: StudyContext, irradiation_uid: str) -> Data
     anode = str(d.get("anode_target") or "").upper() or None
     filter_material = str(d.get("filter_material") or "").upper() or None
     filter_mm = _f(d, "filter_thickness_mm")
+    if not filter_mm or not filter_material:  # no added filter
+        filter_mm, filter_material = None, None
     dap = _f(dose, "dap_gycm2")
     exam_name = str(d.get("exam_name") or d.get("exam_id") or "Radiograph")
 
