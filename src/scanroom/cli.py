@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from scanroom import __version__
 from scanroom.config import get_settings
+from scanroom.scanner.base import ProtocolError
 from scanroom.store.db import DatabaseUnavailable, check_connection, make_engine, make_session_factory
 
 try:  # Typer >= 0.29 vendors its own copy of click
@@ -168,7 +169,7 @@ def _register_optional_groups() -> None:
     """Sub-command groups that live in their own modules."""
     import importlib
 
-    for module_name, group in (("scanroom.commands.patient", "patient"),):
+    for module_name, group in (("scanroom.commands.patient", "patient"), ("scanroom.commands.acquire", "acquire")):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     _register_optional_groups()
     try:
         result = app(args=argv, prog_name="scanroom", standalone_mode=False)
-    except (CliError, DatabaseUnavailable) as exc:
+    except (CliError, DatabaseUnavailable, ProtocolError) as exc:
         typer.echo(f"scanroom: error: {exc}", err=True)
         return 1
     except click_exceptions.NoArgsIsHelpError as exc:

@@ -28,7 +28,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from scipy import ndimage
 
 from scanroom.physics import materials as material_db
-from scanroom.physics.patients import build_patient
+from scanroom.physics.patients import build_patient, list_patients
 from scanroom.physics.phantom import Phantom
 from scanroom.physics.xray import (
     AntiScatterGrid,
@@ -160,12 +160,17 @@ def _key(*parts: Any) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _is_qa(patient_id: str) -> bool:
+    return any(p.patient_id == patient_id and p.kind == "qa" for p in list_patients())
+
+
 def _phantom(patient: PatientRequest, exam: Exam, rotation_deg: float, voxel_mm: float) -> Phantom:
     key = _key(patient.model_dump(), exam.region, rotation_deg, voxel_mm)
+    region = None if _is_qa(patient.patient_id) else exam.region
 
     def make() -> Phantom:
         try:
-            return build_patient(patient.patient_id, region=exam.region, voxel_mm=voxel_mm, size_cm=patient.size_cm,
+            return build_patient(patient.patient_id, region=region, voxel_mm=voxel_mm, size_cm=patient.size_cm,
                                  lesions=list(patient.lesions), seed=patient.seed,
                                  rotation_deg=(0.0, 0.0, rotation_deg))
         except ValueError as exc:
@@ -230,6 +235,8 @@ def _points(phantom_key: str, phantom: Phantom, exam: Exam) -> _Points:
         coarse = Phantom(phantom.phantom_id, sub, (dz, dy, dx), phantom.origin_mm, phantom.label_materials,
                          phantom.label_names)
         anatomy = _anatomy_mask(phantom, exam.anatomy)
+        if not anatomy.any() and _is_qa(phantom.phantom_id):
+            anatomy = phantom.labels > 0  # a test object: all of it is the object of interest
         return _Points(_voxel_centres(coarse, sub > 0), _voxel_centres(phantom, anatomy), stride,
                        float(max(phantom.voxel_mm)))
 
@@ -377,6 +384,7 @@ class _Exposure:
     k_det_ugy: float
     grid_cutoff: float
     bone_contrast: float
+    scatter_fraction: float
 
 
 class XrayScanner(Scanner):
@@ -417,6 +425,7 @@ class XrayScanner(Scanner):
         quality = {"relative_noise": self._relative_noise(exposure), "bone_soft_tissue_contrast":
                    exposure.bone_contrast, "detector_air_kerma_ugy": exposure.k_det_ugy,
                    "magnification": setup.magnification, "grid_cutoff_fraction": exposure.grid_cutoff,
+                   "scatter_fraction": exposure.scatter_fraction,
                    "mas_used": exposure.mas}
         feedback = self._feedback(protocol, exam, setup, exposure, dose, anatomy_on_panel)
         report(1.0, "done")
@@ -474,6 +483,7 @@ class XrayScanner(Scanner):
         noise_free = focal_spot_blur(noise_free, pixel_mm, protocol.focal_spot_mm, magnification)
         region = voi if voi.sum() > 50 else body_in_field
         k_det = float(np.median(mean[region]) / per_ugy) if region.any() else 0.0
+        scatter_fraction = float(scatter[region].sum() / total_per_mas[region].sum()) if region.any() else 0.0
         # place the field on the whole panel
         rows, cols = setup.detector.shape
         signal = np.zeros((rows, cols), dtype=np.float32)
@@ -485,7 +495,7 @@ class XrayScanner(Scanner):
         exposed[r0:r0 + fr, c0:c0 + fc] = True
         voi_panel[r0:r0 + fr, c0:c0 + fc] = region
         return _Exposure(signal, clean, exposed, voi_panel, mas, k_det, cutoff,
-                         self._bone_contrast(ids, paths, primary.absorbed_energy_kev))
+                         self._bone_contrast(ids, paths, primary.absorbed_energy_kev), scatter_fraction)
 
     @staticmethod
     def _aec_chamber(rows: int, cols: int) -> np.ndarray:

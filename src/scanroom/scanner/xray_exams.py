@@ -55,7 +55,7 @@ _WRIST = ("carpals", "radius-cortical", "ulna-cortical")
 _KNEE = ("patella-cortical", "femur-cortical", "tibia-cortical")
 
 EXAMS: dict[str, Exam] = {e.exam_id: e for e in (
-    Exam("chest-pa", "Chest PA", "chest", "PA", PA, _LUNGS, 110, 1.6, 180, True, (35, 43), (43, 43), 0.5, 2.0,
+    Exam("chest-pa", "Chest PA", "chest", "PA", PA, _LUNGS, 110, 1.5, 180, True, (35, 43), (43, 43), 0.5, 2.0,
          "CHEST", ("51185008", "SCT", "Chest"), 250, 0.15, 0.10, "ERECT"),
     Exam("chest-lat", "Chest lateral", "chest", "LL", LAT_LEFT, _LUNGS, 120, 16.0, 180, True, (35, 43), (43, 43),
          0.5, 2.0, "CHEST", ("51185008", "SCT", "Chest"), 250, 0.10, 0.50, "ERECT"),
