@@ -73,7 +73,8 @@ def test_dx_and_dose_report_pass_dciodvfy(tmp_path: Path, photometric: str) -> N
 
 
 def test_minimal_contract_still_valid(tmp_path: Path) -> None:
-    acq = _acquisition(dicom={"kvp": 70.0, "mas": 5.0, "body_part": "KNEE", "view_position": "LL"}, dose={})
+    acq = _acquisition(dicom={"kvp": 70.0, "mas": 5.0, "body_part": "KNEE", "view_position": "LL",
+                              "filter_material": "ALUMINUM", "filter_thickness_mm": 0.0}, dose={})
     image_path, sr_path = _write(acq, tmp_path)
     for path in (image_path, sr_path):
         errors, _ = dciodvfy(path)
@@ -83,6 +84,7 @@ def test_minimal_contract_still_valid(tmp_path: Path) -> None:
     assert ds.PatientOrientation == ["P", "F"]
     assert ds.Exposure == 5 and ds.ExposureInuAs == 5000
     assert "DeviationIndex" not in ds
+    assert ds.FilterType == "NONE" and "FilterThicknessMinimum" not in ds
 
 
 def test_dx_values_read_back(tmp_path: Path) -> None:

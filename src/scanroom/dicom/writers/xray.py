@@ -33,6 +33,7 @@ from scanroom.dicom.export import register_writer
 from scanroom.dicom.modules import StudyContext
 from scanroom.dicom.writers import _modules_extra as mx
 from scanroom.dicom.writers import _sr as sr
+from scanroom.dicom.writers._codes import ANATOMIC_REGIONS, anatomic_region
 from scanroom.scanner.base import Acquisition
 
 DX_FOR_PRESENTATION = "1.2.840.10008.5.1.4.1.1.1.1"
@@ -49,34 +50,7 @@ DICOM_KEYS = (
 
 Code = tuple[str, str, str]
 
-# CID 4009 "DX Anatomy Imaged" / CID 4031 "Common Anatomic Regions" (PS3.16), by DICOM Body Part Examined.
-ANATOMIC_REGIONS: dict[str, Code] = {
-    "CHEST": ("816094009", "SCT", "Chest"),
-    "ABDOMEN": ("818981001", "SCT", "Abdomen"),
-    "PELVIS": ("816092008", "SCT", "Pelvis"),
-    "HAND": ("85562004", "SCT", "Hand"),
-    "WRIST": ("74670003", "SCT", "Wrist joint"),
-    "KNEE": ("72696002", "SCT", "Knee"),
-    "SKULL": ("89546000", "SCT", "Skull"),
-    "HEAD": ("69536005", "SCT", "Head"),
-    "CSPINE": ("122494005", "SCT", "Cervical spine"),
-    "TSPINE": ("122495006", "SCT", "Thoracic spine"),
-    "LSPINE": ("122496007", "SCT", "Lumbar spine"),
-    "SPINE": ("421060004", "SCT", "Spine"),
-    "SHOULDER": ("16982005", "SCT", "Shoulder"),
-    "ELBOW": ("16953009", "SCT", "Elbow joint"),
-    "FOREARM": ("14975008", "SCT", "Forearm"),
-    "HIP": ("29836001", "SCT", "Hip"),
-    "ANKLE": ("70258002", "SCT", "Ankle joint"),
-    "FOOT": ("56459004", "SCT", "Foot"),
-    "LEG": ("30021000", "SCT", "Lower leg"),
-    "THIGH": ("68367000", "SCT", "Thigh"),
-    "CLAVICLE": ("51299004", "SCT", "Clavicle"),
-    "RIB": ("113197003", "SCT", "Rib"),
-}
-_BY_CODE = {code[0]: code for code in ANATOMIC_REGIONS.values()}
-# retired or non-CID codes seen in the wild → the CID 4009 concept
-_REPLACED_REGION_CODES = {"51185008": "816094009"}  # "Thoracic structure" → "Chest"
+__all__ = ["ANATOMIC_REGIONS", "DX_FOR_PRESENTATION", "XRAY_RADIATION_DOSE_SR", "anatomic_region", "write_xray"]
 
 # ViewPosition (C.8.11.5 defined terms) and CID 4010 "DX View" codes
 VIEWS: dict[str, tuple[str | None, Code | None]] = {
@@ -140,19 +114,6 @@ def _f(mapping: dict[str, Any], key: str) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def anatomic_region(dicom: dict[str, Any]) -> Code:
-    """The Anatomic Region code for the exam: given, normalised to CID 4009, or from Body Part Examined."""
-    given = dicom.get("anatomic_region")
-    if given:
-        value, scheme, meaning = (str(p) for p in given)
-        value = _REPLACED_REGION_CODES.get(value, value) if scheme in ("SCT", "SRT") else value
-        if value in _BY_CODE:
-            return _BY_CODE[value]
-        return (value, scheme, meaning)
-    body_part = str(dicom.get("body_part") or "").upper()
-    return ANATOMIC_REGIONS.get(body_part, ("38266002", "SCT", "Entire body"))
 
 
 def _patient_orientation(dicom: dict[str, Any], view: str) -> tuple[str, str]:
