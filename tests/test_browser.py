@@ -119,3 +119,34 @@ def test_trainee_windows_the_chest_radiograph(page, live_server: str, database_u
     assert response is not None and response.status == 403
     assert page.get_by_text("Not allowed").is_visible()
     page.screenshot(path=str(ARTIFACTS / f"trainee-403-{backend}.png"))
+
+
+def test_trainee_positions_and_exposes_a_chest_pa(page, live_server: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Username").fill("trainee")
+    page.get_by_label("Password").fill(password_for("trainee"))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/trainee")
+
+    page.goto(f"{live_server}/scanroom/xray?exam=chest-pa&patient=adult-male")
+    positioning = page.locator("#positioning")
+    positioning.wait_for()
+    before_src = positioning.get_attribute("src")
+    page.get_by_label("Centring: towards head (cm)").fill("1")
+    page.get_by_label("Field width (cm)").fill("34")
+    page.wait_for_function(f"() => document.getElementById('positioning').src !== {before_src!r}", timeout=5000)
+    page.screenshot(path=str(ARTIFACTS / f"xray-console-{backend}.png"), full_page=True)
+
+    with page.expect_navigation(timeout=60000):
+        page.get_by_role("button", name="Expose").click()
+    di = page.locator("#di-value")
+    assert di.is_visible()
+    assert "EI" in di.inner_text() and "DI" in di.inner_text()
+    page.wait_for_function("() => window.scanroomViewer !== undefined")
+    page.evaluate("() => window.scanroomViewer.ready")
+    assert _canvas_pixels(page).std() > 5, "the radiograph is shown in the viewer"
+    rows = page.locator("#history tbody tr")
+    assert rows.count() == 1 and "chest-pa" in rows.first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / f"xray-exposed-{backend}.png"), full_page=True)
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
