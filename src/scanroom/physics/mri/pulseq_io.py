@@ -9,6 +9,7 @@ This is the only module of the MRI core that touches files, and only at paths th
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from os import PathLike
 from typing import Any
 
@@ -109,12 +110,12 @@ def write_seq(seq: Any, path: str | PathLike[str]) -> None:
     seq.write(str(path), create_signature=True)
 
 
-def read_seq(path: str | PathLike[str], rf_dwell_s: float = 10e-6) -> list[Block]:
+def read_seq(path: str | PathLike[str], rf_dwell_s: float = 10e-6, ideal_spoil: bool = False) -> list[Block]:
     """Read a .seq file from ``path`` into the block model (see :func:`blocks_from_pypulseq`)."""
     pp = _pp()
     seq = pp.Sequence()
     seq.read(str(path))
-    return blocks_from_pypulseq(seq, rf_dwell_s=rf_dwell_s)
+    return blocks_from_pypulseq(seq, rf_dwell_s=rf_dwell_s, ideal_spoil=ideal_spoil)
 
 
 def _grad(g: Any) -> Gradient | None:
@@ -150,18 +151,26 @@ def _rf(rf: Any, rf_dwell_s: float) -> RFPulse:
     return RFPulse(b1, dur / n, float(rf.delay), float(rf.freq_offset), float(rf.phase_offset))
 
 
-def blocks_from_pypulseq(seq: Any, rf_dwell_s: float = 10e-6) -> list[Block]:
+def blocks_from_pypulseq(seq: Any, rf_dwell_s: float = 10e-6, ideal_spoil: bool = False) -> list[Block]:
     """Convert every block of a pypulseq ``Sequence`` (RF, trapezoid/arbitrary gradients, ADC, delays).
 
-    The RF raster is resampled to ``rf_dwell_s`` preserving the B1 integral over each interval.
+    The RF raster is resampled to ``rf_dwell_s`` preserving the B1 integral over each interval. With
+    ``ideal_spoil`` the transverse magnetisation is zeroed at the end of the block before every excitation
+    (< 135°) after the first: the idealisation of spoiling (for spoiled sequences only), needed when one
+    isochromat per voxel cannot dephase under the spoiler gradients.
     """
-    out = []
+    out: list[Block] = []
+    excited = False
     for i in seq.block_events:
         b = seq.get_block(i)
         rf = _rf(b.rf, rf_dwell_s) if b.rf is not None else None
         adc = None
         if b.adc is not None:
             adc = ADC(int(b.adc.num_samples), float(b.adc.dwell), float(b.adc.delay), float(b.adc.phase_offset))
+        if ideal_spoil and rf is not None and rf.flip_deg() < 135.0:
+            if excited and out:
+                out[-1] = replace(out[-1], spoil=True)
+            excited = True
         out.append(Block(float(seq.block_durations[i]), rf=rf, gx=_grad(b.gx), gy=_grad(b.gy), gz=_grad(b.gz),
                          adc=adc))
     return out
