@@ -152,15 +152,17 @@ def xray_collimator_module(ds_: Dataset, *, left: int, right: int, upper: int, l
 
 
 def _technique(ds_: Dataset, *, kvp: float | None, tube_current_ma: float | None, exposure_time_ms: float | None,
-               mas: float | None) -> None:
+               mas: float | None, micro: bool = True) -> None:
     if kvp:
         ds_.KVP = ds(kvp, 6)
     if tube_current_ma is not None:
         ds_.XRayTubeCurrent = _is(tube_current_ma)
-        ds_.XRayTubeCurrentInuA = ds(tube_current_ma * 1000.0, 8)
+        if micro:
+            ds_.XRayTubeCurrentInuA = ds(tube_current_ma * 1000.0, 8)
     if exposure_time_ms is not None:
         ds_.ExposureTime = _is(exposure_time_ms)
-        ds_.ExposureTimeInuS = ds(exposure_time_ms * 1000.0, 8)
+        if micro:
+            ds_.ExposureTimeInuS = ds(exposure_time_ms * 1000.0, 8)
     if mas is not None:
         ds_.Exposure = _is(mas)
         ds_.ExposureInuAs = _is(mas * 1000.0)
@@ -252,6 +254,113 @@ def acquisition_context_module(ds_: Dataset, items: Sequence[Dataset] = ()) -> N
     ds_.AcquisitionContextSequence = list(items)
 
 
+# -- CT (C.7.4.1, C.7.6.2, C.8.2.1) ----------------------------------------------------------------------
+
+def frame_of_reference_module(ds_: Dataset, *, frame_of_reference_uid: str, indicator: str = "") -> None:
+    """C.7.4.1 Frame of Reference Module."""
+    ds_.FrameOfReferenceUID = frame_of_reference_uid
+    ds_.PositionReferenceIndicator = indicator
+
+
+def general_acquisition_module(ds_: Dataset, ctx: StudyContext, *, acquisition_number: int = 1,
+                               acquisition_uid: str | None = None) -> None:
+    """C.7.10.1 General Acquisition Module."""
+    moment = ctx.moment()
+    if acquisition_uid:
+        ds_.AcquisitionUID = acquisition_uid
+    ds_.AcquisitionNumber = acquisition_number
+    ds_.AcquisitionDate = moment.strftime("%Y%m%d")
+    ds_.AcquisitionTime = moment.strftime("%H%M%S")
+
+
+def image_plane_module(ds_: Dataset, *, pixel_spacing: tuple[float, float], position: Sequence[float],
+                       orientation: Sequence[float] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0), slice_thickness: float | None,
+                       spacing_between_slices: float | None = None, slice_location: float | None = None) -> None:
+    """C.7.6.2 Image Plane Module (LPS patient coordinates, mm)."""
+    ds_.PixelSpacing = [ds(pixel_spacing[0]), ds(pixel_spacing[1])]
+    ds_.ImageOrientationPatient = [ds(v, 8) for v in orientation]
+    ds_.ImagePositionPatient = [ds(v, 9) for v in position]
+    ds_.SliceThickness = ds(slice_thickness) if slice_thickness else ""
+    if spacing_between_slices:
+        ds_.SpacingBetweenSlices = ds(abs(spacing_between_slices))
+    if slice_location is not None:
+        ds_.SliceLocation = ds(slice_location, 9)
+
+
+def contrast_bolus_module(ds_: Dataset, *, agent: str, route: str = "IV") -> None:
+    """C.7.6.4 Contrast/Bolus Module (present only when contrast was given)."""
+    ds_.ContrastBolusAgent = agent[:64]
+    ds_.ContrastBolusRoute = route
+
+
+def ct_image_module(ds_: Dataset, *, kvp: float | None, rescale_intercept: float, rescale_slope: float,
+                    acquisition_number: int = 1, tube_current_ma: float | None = None,
+                    exposure_time_ms: float | None = None, mas: float | None = None, kernel: str = "",
+                    data_collection_diameter_mm: float | None = None,
+                    reconstruction_diameter_mm: float | None = None, gantry_tilt_deg: float | None = 0.0,
+                    revolution_time_s: float | None = None, single_collimation_mm: float | None = None,
+                    total_collimation_mm: float | None = None, pitch: float | None = None,
+                    ctdivol_mgy: float | None = None, phantom: Code | None = None,
+                    water_equivalent_diameter_mm: float | None = None, wed_method: Code | None = None,
+                    focal_spot_mm: float | None = None, distance_source_to_detector_mm: float | None = None,
+                    distance_source_to_patient_mm: float | None = None, filter_type: str = "",
+                    table_height_mm: float | None = None) -> None:
+    """C.8.2.1 CT Image Module (single-energy). Image Type value 3 (AXIAL) is set by the General Image Module."""
+    if ds_.SamplesPerPixel != 1 or ds_.BitsAllocated != 16 or not 12 <= ds_.BitsStored <= 16:
+        raise ValueError("CT images are 16-bit allocated greyscale with 12 to 16 bits stored")
+    if len(ds_.ImageType) < 3:
+        raise ValueError("CT Image Type needs value 3 (AXIAL or LOCALIZER)")
+    ds_.RescaleIntercept = ds(rescale_intercept)
+    ds_.RescaleSlope = ds(rescale_slope)
+    ds_.RescaleType = "HU"
+    ds_.KVP = ds(kvp, 6) if kvp else ""
+    ds_.AcquisitionNumber = acquisition_number
+    helical = bool(pitch and pitch > 0)
+    ds_.ScanOptions = "HELICAL" if helical else "AXIAL"
+    if data_collection_diameter_mm:
+        ds_.DataCollectionDiameter = ds(data_collection_diameter_mm, 6)
+    if reconstruction_diameter_mm:
+        ds_.ReconstructionDiameter = ds(reconstruction_diameter_mm, 6)
+    if distance_source_to_detector_mm:
+        ds_.DistanceSourceToDetector = ds(distance_source_to_detector_mm, 6)
+    if distance_source_to_patient_mm:
+        ds_.DistanceSourceToPatient = ds(distance_source_to_patient_mm, 6)
+    if gantry_tilt_deg is not None:
+        ds_.GantryDetectorTilt = ds(gantry_tilt_deg, 6)
+    if table_height_mm is not None:
+        ds_.TableHeight = ds(table_height_mm, 6)
+    ds_.RotationDirection = "CW"
+    _technique(ds_, kvp=None, tube_current_ma=tube_current_ma, exposure_time_ms=exposure_time_ms, mas=mas,
+               micro=False)
+    if filter_type:
+        ds_.FilterType = filter_type
+    if focal_spot_mm:
+        ds_.FocalSpots = ds(focal_spot_mm, 4)
+    if kernel:
+        ds_.ConvolutionKernel = kernel[:16]
+    if revolution_time_s:
+        ds_.RevolutionTime = float(revolution_time_s)
+    if single_collimation_mm:
+        ds_.SingleCollimationWidth = float(single_collimation_mm)
+    if total_collimation_mm:
+        ds_.TotalCollimationWidth = float(total_collimation_mm)
+    if helical and pitch:
+        ds_.SpiralPitchFactor = float(pitch)
+        if total_collimation_mm:
+            feed = float(pitch) * float(total_collimation_mm)
+            ds_.TableFeedPerRotation = feed
+            if revolution_time_s:
+                ds_.TableSpeed = feed / float(revolution_time_s)
+    if ctdivol_mgy is not None:
+        ds_.CTDIvol = float(ctdivol_mgy)
+        if phantom:
+            ds_.CTDIPhantomTypeCodeSequence = [code_item(*phantom)]
+    if water_equivalent_diameter_mm:
+        ds_.WaterEquivalentDiameter = float(water_equivalent_diameter_mm)
+        ds_.WaterEquivalentDiameterCalculationMethodCodeSequence = [
+            code_item(*(wed_method or ("113981", "DCM", "Water Equivalent Diameter Representative Value")))]
+
+
 # -- SR (C.17) -------------------------------------------------------------------------------------------
 
 def sr_document_series_module(ds_: Dataset, ctx: StudyContext, *, series_uid: str, series_number: int,
@@ -293,6 +402,11 @@ def sr_document_content_module(ds_: Dataset, root: Dataset) -> None:
 __all__ = [
     "MANUFACTURER",
     "acquisition_context_module",
+    "contrast_bolus_module",
+    "ct_image_module",
+    "frame_of_reference_module",
+    "general_acquisition_module",
+    "image_plane_module",
     "dx_anatomy_imaged_module",
     "dx_detector_module",
     "dx_image_module",
