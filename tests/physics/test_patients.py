@@ -243,3 +243,108 @@ def test_lesion_spec_parse() -> None:
 def test_bad_input_gives_clear_value_error(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         build_patient(**kwargs)
+
+
+# ------------------------------------------------------------------------------------------------ extremities
+HAND_BONES = (
+    "radius-cortical",
+    "radius-cancellous",
+    "ulna-cortical",
+    "ulna-cancellous",
+    "carpals",
+    "carpal-cortical",
+    "scaphoid",
+    "scaphoid-cortical",
+    "metacarpals",
+    "metacarpal-cancellous",
+    "phalanges",
+    "phalanx-cancellous",
+)
+
+
+@pytest.fixture(scope="module")
+def hand() -> object:
+    return build_patient("adult-male", region="hand", voxel_mm=1.0)
+
+
+def _z_of(ph, m):  # noqa: ANN001, ANN202
+    return ph.origin_mm[2] + np.nonzero(m)[0] * ph.voxel_mm[0]
+
+
+def test_hand_region_is_hand_wrist_and_distal_forearm_only(hand) -> None:  # noqa: ANN001
+    present = {hand.label_names[v] for v in np.unique(hand.labels) if v}
+    assert present <= {"skin", "subcutaneous-fat", "muscle", *HAND_BONES}, present  # no thigh, no trunk
+    for n in HAND_BONES:
+        assert _mask(hand, n).any(), n
+    # distal forearm only: the crop ends < 10 cm above the radiocarpal joint (distal end of the radius)
+    z_radius_end = _z_of(hand, _mask(hand, "radius-cortical", "radius-cancellous")).min()
+    top = hand.origin_mm[2] + (hand.shape[0] - 1) * hand.voxel_mm[0]
+    assert 60 < top - z_radius_end < 100
+    # fingers point to the feet: radius above carpals above metacarpals above phalanges
+    zc = {n: _z_of(hand, _mask(hand, n)).mean() for n in ("radius-cortical", "carpals", "metacarpals", "phalanges")}
+    assert zc["radius-cortical"] > zc["carpals"] > zc["metacarpals"] > zc["phalanges"]
+
+
+def test_hand_is_flat_in_the_coronal_plane_with_spread_fingers(hand) -> None:  # noqa: ANN001
+    bones = _mask(hand, "metacarpals", "phalanges")
+    kk, jj, ii = np.nonzero(bones)
+    ext = np.ptp(ii) * hand.voxel_mm[2], np.ptp(jj) * hand.voxel_mm[1], np.ptp(kk) * hand.voxel_mm[0]
+    assert ext[0] > 70 and ext[2] > 150 and ext[1] < 0.4 * ext[0]  # wide (x) and long (z), thin (y)
+    # palm anterior: the soft tissue in front of the metacarpals (palm) is thicker than behind (dorsum)
+    from scipy import ndimage
+
+    mc = _mask(hand, "metacarpals")
+    k = int(np.median(np.nonzero(mc)[0]))
+    body = hand.labels[k] > 0
+    mcj = np.nonzero(mc[k])[0]
+    body_j = np.nonzero(body.any(axis=1))[0]
+    assert mcj.min() - body_j.min() > body_j.max() - mcj.max()  # more tissue at small y (anterior)
+    # separate fingers (slight spread): thumb + 4 at the proximal phalanges, 4 at the middle phalanges
+    zs = _z_of(hand, _mask(hand, "phalanges", "phalanx-cancellous"))
+    counts = []
+    for q in (45, 12):
+        k = int(round((np.percentile(zs, q) - hand.origin_mm[2]) / hand.voxel_mm[0]))
+        counts.append(ndimage.label(hand.labels[k] > 0)[1])
+    assert counts == [5, 4]
+
+
+def test_knee_region_bones_in_place() -> None:
+    ph = build_patient("adult-male", region="knee", voxel_mm=1.0)
+    L = landmarks(body_params("adult-male"))
+    present = {ph.label_names[v] for v in np.unique(ph.labels) if v}
+    assert {"femur-cortical", "patella-cortical", "tibia-cortical", "fibula-cortical", "articular-cartilage"} <= present
+    assert not present & {"pelvis-cortical", "foot-bones", "bladder-wall"}
+
+    def centre(*names):  # noqa: ANN002, ANN202
+        k, j, i = np.nonzero(_mask(ph, *names))
+        o, v = ph.origin_mm, ph.voxel_mm
+        return np.array([o[0] + i.mean() * v[2], o[1] + j.mean() * v[1], o[2] + k.mean() * v[0]])
+
+    pat, fib, tib = centre("patella-cortical"), centre("fibula-cortical"), centre("tibia-cortical")
+    assert pat[1] < centre("femur-cortical")[1] - 25  # patella anterior
+    assert pat[2] > L.knee  # above the joint line with the leg extended
+    assert fib[0] < tib[0] - 20 and fib[1] > tib[1]  # right leg: fibula lateral (-x) and posterior
+    # joint space: along the knee's central column, bone stops 2.5-8 mm between femur and tibia
+    j = int(round((tib[1] - ph.origin_mm[1]) / ph.voxel_mm[1]))
+    for dx in (-22, 22):  # through each condyle
+        i = int(round((tib[0] + dx - ph.origin_mm[0]) / ph.voxel_mm[2]))
+        col = _mask(ph, "femur-cortical", "femur-cancellous")[:, j - 3 : j + 4, i].any(axis=1)
+        tcol = _mask(ph, "tibia-cortical", "tibia-cancellous")[:, j - 3 : j + 4, i].any(axis=1)
+        gap = (np.nonzero(col)[0].min() - np.nonzero(tcol)[0].max() - 1) * ph.voxel_mm[0]
+        assert 2.5 <= gap <= 8.0, gap
+
+
+def test_wrist_fractures_cross_their_bone() -> None:
+    ph = build_patient("adult-male", region="hand", voxel_mm=0.5, lesions=["scaphoid-fracture:size_mm=1"])
+    t = ph.lesions[0]
+    assert t.organ == "scaphoid-right"
+    gap = t.mask
+    assert _mask(ph, "scaphoid", "scaphoid-cortical")[gap].sum() == 0  # the gap replaced bone
+    # the fracture crosses the whole waist: bone remains on both sides, none of it bridges the gap plane
+    from scipy import ndimage
+
+    _, n = ndimage.label(_mask(ph, "scaphoid", "scaphoid-cortical"))
+    assert n >= 2
+    rf = build_patient("adult-male", region="hand", voxel_mm=0.5, lesions=["radius-fracture:displaced_mm=3"])
+    _, n = ndimage.label(_mask(rf, "radius-cortical", "radius-cancellous"))
+    assert n >= 2  # the distal fragment is separate (displaced dorsally)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..materials import ct_number_hu
 from ..phantom import LesionTruth, Phantom
-from . import body, head, qa
+from . import body, extremities, head, qa
 from .body import ICRP89_MASS_G, ORGAN_GROUPS, SKELETON_PREFIXES
 from .grid import Canvas, make_canvas, rotation_matrix
 from .lesions import LesionSpec, LesionType, insert_lesion, list_lesion_types
@@ -91,9 +91,8 @@ def _region_bbox(kind: str, region: str | None, p: body.BodyParams, grow: float)
         return (-x_arm, x_arm, y0, y1, L.iliac_crest - 40 * kz, L.diaphragm + 50 * kz)
     if region == "pelvis":
         return (-x_arm, x_arm, y0, y1, L.crotch - 40 * kz, L.iliac_crest + 30 * kz)
-    if region == "hand":  # right hand and wrist
-        wx = -(L.arm_x + 5 * kx)
-        return (wx - 80 * kx, wx + 80 * kx, -60 * ky, 45 * ky, L.wrist - 205 * kz, L.wrist + 45 * kz)
+    if region == "hand":  # right hand, wrist and distal forearm (posed for a hand PA)
+        return extremities.hand_bbox(extremities.hand_frame(p, L, -1))
     if region == "knee":  # right knee
         kxx = -95 * kx
         return (kxx - 85 * kx, kxx + 85 * kx, -85 * ky, 85 * ky, L.knee - 100 * kz, L.knee + 110 * kz)
@@ -125,7 +124,9 @@ def build_patient(
     ----------
     patient_id : id from :func:`list_patients`.
     region : crop of an anatomical patient (``head``, ``neck``, ``chest``, ``abdomen``, ``pelvis``, ``hand``,
-        ``knee``, ``whole-body``); None = head to pelvis with arms.
+        ``knee``, ``whole-body``); None = head to pelvis with arms. ``hand`` is the right hand, wrist and
+        distal forearm alone, flat in the coronal plane with the palm anterior and the fingers to the feet
+        (hand PA position); ``knee`` is the right knee, leg extended.
     voxel_mm : isotropic voxel size, 0.5-4 mm.
     size_cm : water-equivalent diameter of the abdomen at L1 (AAPM Report 220); None = reference size.
     lesions : lesion specs (``LesionSpec`` or text like ``"lung-nodule:size_mm=8"``).
@@ -193,7 +194,10 @@ def _build_anatomical(
     grow = 1.0 + max(scale - 1.0, 0.0)
     bbox = _region_bbox(kind, region, p, grow)
     cv = make_canvas(bbox, voxel)  # type: ignore[arg-type]
-    body.paint_body(cv, p, scale, rng)
+    if region == "hand":
+        body.paint_hand_only(cv, p, side=-1)
+    else:
+        body.paint_body(cv, p, scale, rng)
     truths: list[LesionTruth] = []
     lesion_rng = np.random.default_rng([seed, 1])
     for i, spec in enumerate(specs, start=1):

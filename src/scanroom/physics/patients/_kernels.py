@@ -263,3 +263,39 @@ def head_labels(dist, bm, gm, wm, ix, wx, ox, iy, wy, oy, iz, wz, oz, scale, thr
                             lab = labs[3]
                 out[k, j, i] = lab
     return out
+
+
+@njit(cache=True, nogil=True)
+def paint_loft(labels, k0, j0, i0, z, y, x, o, ax, wk, cuk, cvk, ak, bk, pw, w0, w1, allowed, label):  # noqa: ANN001, ANN201
+    """Lofted (super)elliptic section along a local axis (float64).
+
+    A voxel centre p maps to local (lu, lv, lw) = ax @ (p - o); between the knots ``wk`` the section centre
+    (cu, cv) and semi-axes (a, b) are linear in lw; covered if w0 <= lw <= w1 and
+    |lu - cu|/a ^ pw + |lv - cv|/b ^ pw <= 1."""
+    nz, ny, nx = z.shape[0], y.shape[0], x.shape[0]
+    n = wk.shape[0]
+    for k in range(nz):
+        pz = np.float64(z[k]) - o[2]
+        for j in range(ny):
+            py = np.float64(y[j]) - o[1]
+            for i in range(nx):
+                px = np.float64(x[i]) - o[0]
+                lw = ax[2, 0] * px + ax[2, 1] * py + ax[2, 2] * pz
+                if lw < w0 or lw > w1:
+                    continue
+                s = 0
+                while s < n - 2 and lw > wk[s + 1]:
+                    s += 1
+                span = wk[s + 1] - wk[s]
+                f = (lw - wk[s]) / span if span > 0 else 0.0
+                a = ak[s] + f * (ak[s + 1] - ak[s])
+                b = bk[s] + f * (bk[s + 1] - bk[s])
+                if a <= 0.0 or b <= 0.0:
+                    continue
+                lu = ax[0, 0] * px + ax[0, 1] * py + ax[0, 2] * pz - (cuk[s] + f * (cuk[s + 1] - cuk[s]))
+                lv = ax[1, 0] * px + ax[1, 1] * py + ax[1, 2] * pz - (cvk[s] + f * (cvk[s + 1] - cvk[s]))
+                q = (lu / a) ** 2 + (lv / b) ** 2 if pw == 2.0 else abs(lu / a) ** pw + abs(lv / b) ** pw
+                if q <= 1.0:
+                    v = labels[k0 + k, j0 + j, i0 + i]
+                    if allowed[v]:
+                        labels[k0 + k, j0 + j, i0 + i] = label

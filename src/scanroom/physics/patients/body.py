@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..materials import get_material
-from . import head
+from . import extremities, head
 from .grid import Canvas, rotation_matrix
 from .skeleton import paint_skeleton
 
@@ -173,6 +173,10 @@ STRUCTURES: list[tuple[str, str]] = [
     ("foot-bones", "cancellous-bone"),
     ("articular-cartilage", "cartilage"),
     ("joint-fluid", "water"),
+    # appended (labels above stay stable)
+    ("scaphoid-cortical", "cortical-bone"),
+    ("scaphoid", "cancellous-bone"),
+    ("carpal-cortical", "cortical-bone"),
 ]
 
 SKELETON_PREFIXES = (
@@ -191,7 +195,8 @@ SKELETON_PREFIXES = (
     "humerus",
     "radius",
     "ulna",
-    "carpals",
+    "carpal",
+    "scaphoid",
     "metacarpal",
     "phalan",
     "tibia",
@@ -432,34 +437,43 @@ def _limb(cv: Canvas, pts: np.ndarray, r: np.ndarray, fat: float) -> None:
     cv.tube("muscle", pts, np.maximum(r - 2.0 - fat, 0.5))
 
 
-def _limbs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
+def _limbs(cv: Canvas, p: BodyParams, L: Landmarks, sides: tuple[int, ...] = (-1, 1), legs: bool = True) -> None:
     kz, kx = p.kz, p.kx
     fat_l = 0.5 * p.fat_mm
-    for side in (-1, 1):
-        # arm hanging at the side, slight abduction; hand with palm facing forward (anatomical position)
+    for side in sides:
+        # arm hanging at the side, slight abduction; forearm and hand in anatomical position (palm forward)
         sh = np.array([side * (L.arm_x - 20 * kx), 0.0, L.shoulder - 20 * kz])
         el = np.array([side * L.arm_x, 5.0 * p.ky, L.elbow])
-        wr = np.array([side * (L.arm_x + 5 * kx), -10.0 * p.ky, L.wrist])
+        fr = extremities.hand_frame(p, L, side)
+        wr = fr.origin
         cv.context[f"arm-{side}"] = (sh, el, wr)
-        _limb(cv, np.stack([sh, el, wr]), np.array([48, 40, 29]) * kx, fat_l)
-        # hand: flattened (in y) paddle; painted as a few tubes (palm + fingers)
-        hand_c = wr + np.array([0, -2, -55 * kz])
-        for dx in (-22, -7, 8, 23):
-            f0 = wr + np.array([dx * kx * 0.6, 0, -10 * kz])
-            f1 = wr + np.array([dx * kx, 0, -185 * kz])
-            _limb(cv, np.stack([f0, f1]), np.array([13.0, 10.0]) * kx, 1.0)
-        th0 = wr + np.array([side * 25 * kx, -8, -15 * kz])
-        th1 = wr + np.array([side * 48 * kx, -25, -110 * kz])
-        _limb(cv, np.stack([th0, th1]), np.array([14.0, 10.0]) * kx, 1.0)
-        cv.context[f"hand-{side}"] = hand_c
-        # leg
+        cv.context[f"hand-frame-{side}"] = fr
+        _limb(cv, np.stack([sh, el]), np.array([48, 40]) * kx, fat_l)
+        extremities.paint_hand_soft_tissue(cv, fr, fr.axes @ (el - wr) / fr.k, 0.25 * p.fat_mm)
+        cv.context[f"hand-{side}"] = fr.world((0.0, 0.0, 60.0))
+        if not legs:
+            continue
         hip = np.array([side * 90 * kx, 0.0, L.crotch + 30 * kz])
         kn = np.array([side * 95 * kx, 0.0, L.knee])
         an = np.array([side * 95 * kx, 10.0, L.ankle + 20 * kz])
-        _limb(cv, np.stack([hip, kn, an]), np.array([85, 55, 35]) * kx, fat_l)
+        _limb(cv, np.stack([hip, kn, an]), np.array([85, 58, 35]) * kx, fat_l)
         cv.context[f"knee-{side}"] = kn
         foot = np.stack([an + np.array([0, 20, -40 * kz]), an + np.array([0, -170 * p.ky, -55 * kz])])
         _limb(cv, foot, np.array([40, 30]) * kx, 2.0)
+
+
+def paint_hand_only(cv: Canvas, p: BodyParams, side: int = -1) -> None:
+    """Forearm and hand of one arm only (a hand/wrist radiograph: the rest of the body is out of the field)."""
+    for name, mat in STRUCTURES:
+        cv.define(name, mat)
+    L = landmarks(p)
+    cv.context["landmarks"] = L
+    cv.context["params"] = p
+    cv.context["inner_scale"] = 1.0
+    _limbs(cv, p, L, sides=(side,), legs=False)
+    from .skeleton import arm_bones
+
+    arm_bones(cv, p, L, sides=(side,))
 
 
 def _neck_and_head(cv: Canvas, p: BodyParams, L: Landmarks) -> None:

@@ -8,7 +8,7 @@ All coordinates are LPS millimetres (x left, y posterior, z superior); arrays ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,7 +146,7 @@ class Canvas:
             inside is None and outside is None,
         )
 
-    def ellipsoid(self, name: str, c: tuple[float, float, float], r: tuple[float, float, float], **kw: object) -> None:
+    def ellipsoid(self, name: str, c: Sequence[float], r: Sequence[float], **kw: object) -> None:
         """Axis-aligned ellipsoid, centre c=(x,y,z), semi-axes r=(a,b,c) mm."""
         cx, cy, cz = c
         a, b, cc = r
@@ -159,8 +159,8 @@ class Canvas:
     def rotated_ellipsoid(
         self,
         name: str,
-        c: tuple[float, float, float],
-        r: tuple[float, float, float],
+        c: Sequence[float],
+        r: Sequence[float],
         rot: np.ndarray,
         *,
         inside: Iterable[str] | None = None,
@@ -256,6 +256,73 @@ class Canvas:
         spec = [(self.label(n), float(ins), self.allowed(kw.get("inside"), kw.get("outside"))) for n, ins, kw in layers]
         for k in range(len(pts) - 1):
             self._capsules(pts[k], pts[k + 1], float(rad[k]), float(rad[k + 1]), spec)
+
+    def loft(
+        self,
+        name: str,
+        origin: np.ndarray,
+        axes: np.ndarray,
+        w: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
+        cu: np.ndarray | float = 0.0,
+        cv: np.ndarray | float = 0.0,
+        *,
+        power: float = 2.0,
+        inset: float = 0.0,
+        inside: Iterable[str] | None = None,
+        outside: Iterable[str] | None = None,
+    ) -> None:
+        """Lofted elliptic (``power`` 2) or superelliptic section along a local axis: bones and limbs.
+
+        ``axes`` rows are the local unit vectors (u, v, w) in (x, y, z); a point p has local coordinates
+        ``axes @ (p - origin)``. Along the knots ``w`` (ascending, mm) the section centre (cu, cv) and
+        semi-axes (a, b) vary linearly. ``inset`` shrinks the semi-axes and both ends by that many mm (the
+        cancellous core of a cortical bone, the fat under the skin).
+        """
+        o = np.asarray(origin, dtype=np.float64)
+        ax = np.ascontiguousarray(axes, dtype=np.float64)
+        wk = np.asarray(w, dtype=np.float64)
+        n = len(wk)
+        ak = np.broadcast_to(np.asarray(a, dtype=np.float64), (n,)) - inset
+        bk = np.broadcast_to(np.asarray(b, dtype=np.float64), (n,)) - inset
+        cuk = np.ascontiguousarray(np.broadcast_to(np.asarray(cu, dtype=np.float64), (n,)))
+        cvk = np.ascontiguousarray(np.broadcast_to(np.asarray(cv, dtype=np.float64), (n,)))
+        w0, w1 = float(wk[0]) + inset, float(wk[-1]) - inset
+        if w1 <= w0:
+            return
+        # conservative bbox: the section rectangles at the knots (sections are convex combinations of them)
+        corners = []
+        for su in (-1.0, 1.0):
+            for sv in (-1.0, 1.0):
+                loc = np.stack([cuk + su * np.maximum(ak, 0), cvk + sv * np.maximum(bk, 0), wk], axis=1)
+                corners.append(o + loc @ ax)
+        c = np.concatenate(corners)
+        lo, hi = c.min(0), c.max(0)
+        sl = self.index_range((lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))
+        if sl is None:
+            return
+        _k.paint_loft(
+            self.labels,
+            sl[0].start,
+            sl[1].start,
+            sl[2].start,
+            self.z[sl[0]],
+            self.y[sl[1]],
+            self.x[sl[2]],
+            o,
+            ax,
+            np.ascontiguousarray(wk),
+            cuk,
+            cvk,
+            np.ascontiguousarray(ak),
+            np.ascontiguousarray(bk),
+            float(power),
+            w0,
+            w1,
+            self.allowed(inside, outside),
+            self.label(name),
+        )
 
     def box(self, name: str, lo: tuple[float, float, float], hi: tuple[float, float, float], **kw: object) -> None:
         def fn(Z: np.ndarray, Y: np.ndarray, X: np.ndarray) -> Mask:

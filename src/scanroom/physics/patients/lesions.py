@@ -75,7 +75,13 @@ LESION_TYPES: dict[str, LesionType] = {
             ("hand",),
         ),
         LesionType(
-            "scaphoid-fracture", "Scaphoid waist fracture", "haemorrhage-acute", ("carpals",), 1, (0.5, 4), ("hand",)
+            "scaphoid-fracture",
+            "Scaphoid waist fracture",
+            "haemorrhage-acute",
+            ("scaphoid", "scaphoid-cortical"),
+            1,
+            (0.5, 4),
+            ("hand",),
         ),
         LesionType("liver-cyst", "Simple hepatic cyst", "simple-cyst", ("liver",), 20, (5, 60), ("abdomen",)),
         LesionType("liver-metastasis", "Hepatic metastasis", "solid-tumour", ("liver",), 15, (5, 50), ("abdomen",)),
@@ -489,7 +495,7 @@ def _fracture(
             c,
             p1 - p0,
             size,
-            12.0,
+            22.0,  # the whole distal radius (styloid included) lies within 25 mm of its axis
             ("radius-cortical", "radius-cancellous"),
             displaced,
             np.array([0.0, 1.0, 0.0]),
@@ -503,8 +509,18 @@ def _fracture(
     if c is None:
         raise ValueError(f"{what}: scaphoid not in this region")
     c = np.asarray(c, float)
+    axis = np.asarray(carp.get(f"scaphoid-axis-{s}", (0.3, 0.0, 1.0)), float)  # long axis: waist across it
+    side_dir = np.cross(axis, [0.0, 1.0, 0.0])
     gap = _bone_break(
-        cv, c, np.array([0.3, 0.0, 1.0]), size, 9.0, ("carpals",), displaced, np.array([1.0, 0.0, 0.0]), 9.0
+        cv,
+        c,
+        axis,
+        size,
+        8.0,
+        ("scaphoid", "scaphoid-cortical"),
+        displaced,
+        side_dir / max(float(np.linalg.norm(side_dir)), 1e-9),
+        14.0,
     )
     return gap, f"scaphoid-{'left' if s > 0 else 'right'}", tuple(float(v) for v in c), t.material, []
 

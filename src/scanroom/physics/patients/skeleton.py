@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import extremities
+
 if TYPE_CHECKING:
     from .body import BodyParams, Landmarks
     from .grid import Canvas
@@ -254,39 +256,15 @@ def _pelvis_and_legs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
             ]
         )
         bone_tube(cv, "pelvis", isch, 11 * kx, 1.8)
-        # femur: head, neck, shaft with marrow cavity, condyles
+        # femur: head, neck, greater trochanter; shaft, distal femur, knee, tibia and fibula (extremities)
         cv.context[f"hip-{s}"] = hipj
         bone_ellipsoid(cv, "femur", tuple(hipj), (24 * kx, 24 * kx, 24 * kx), 1.5)
         troch = np.array([s * 140 * kx, 5 * ky, L.hip - 10 * kz])
         bone_tube(cv, "femur", np.stack([hipj, troch]), 17 * kx, 2.0)
         bone_ellipsoid(cv, "femur", tuple(troch + [0, 0, 5 * kz]), (20 * kx, 22 * ky, 30 * kz), 1.5)
-        knee = np.array([s * 95 * kx, 5 * ky, L.knee])
-        shaft = np.stack([troch + [-s * 8 * kx, 0, -20 * kz], knee + [0, 0, 60 * kz]])
-        bone_tube(cv, "femur", shaft, 16.0 * kx, 5.5, marrow=8.5 * kx)
-        for d in (-1, 1):
-            bone_ellipsoid(cv, "femur", tuple(knee + [d * 22 * kx, 8 * ky, 20 * kz]), (20 * kx, 30 * ky, 26 * kz), 1.5)
-        cv.context[f"knee-joint-{s}"] = knee
-        bone_ellipsoid(cv, "patella", tuple(knee + [0, -40 * ky, 25 * kz]), (21 * kx, 10 * ky, 23 * kz), 1.5)
-        cv.elliptic_cylinder(
-            "articular-cartilage",
-            (knee[0], knee[1] + 8 * ky),
-            (44 * kx, 30 * ky),
-            knee[2] - 8 * kz,
-            knee[2] - 4 * kz,
-            outside=("femur-cortical", "femur-cancellous"),
-        )
-        bone_ellipsoid(cv, "tibia", tuple(knee + [0, 8 * ky, -20 * kz]), (40 * kx, 30 * ky, 14 * kz), 1.5)
         ank = np.array([s * 95 * kx, 15 * ky, L.ankle + 30 * kz])
-        bone_tube(
-            cv, "tibia", np.stack([knee + [0, 5 * ky, -30 * kz], ank]), np.array([21, 14]) * kx, 4.5, marrow=6.0 * kx
-        )
-        bone_tube(
-            cv,
-            "fibula",
-            np.array([knee + [s * 32 * kx, 22 * ky, -30 * kz], ank + [s * 28 * kx, 12 * ky, -10 * kz]]),
-            7.0 * kx,
-            2.5,
-        )
+        knee_ctx = extremities.paint_knee_bones(cv, p, L, s, troch, ank)
+        cv.context[f"knee-joint-{s}"] = knee_ctx["knee-joint"]
         # foot bones (talus, calcaneus, midfoot/metatarsal block)
         cv.ellipsoid("foot-bones", tuple(ank + [0, 0, -20 * kz]), (20 * kx, 25 * ky, 15 * kz))
         cv.ellipsoid("foot-bones", tuple(ank + [0, 30 * ky, -45 * kz]), (18 * kx, 38 * ky, 20 * kz))
@@ -306,48 +284,29 @@ def wing_core(Z, Y, X, ic, ra, t_out=1.8, t=10.0):  # noqa: ANN001, ANN201
 
 
 def _arms_and_hands(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
+    arm_bones(cv, p, L, sides=(-1, 1))
+
+
+def arm_bones(cv: Canvas, p: BodyParams, L: Landmarks, sides: tuple[int, ...] = (-1, 1)) -> None:
+    """Humerus, radius and ulna, carpals, metacarpals and phalanges of the given sides (-1 right, +1 left)."""
     kx, kz = p.kx, p.kz
-    carpals: dict[str, np.ndarray] = {}
-    for s in (-1, 1):
-        sh, el, wr = (np.asarray(v, float) for v in cv.context[f"arm-{s}"])  # type: ignore[misc]
+    carpals: dict[str, np.ndarray] = dict(cv.context.get("carpals", {}))  # type: ignore[call-overload]
+    for s in sides:
+        sh, el, wr = (np.asarray(v, float) for v in cv.context[f"arm-{s}"])  # type: ignore[attr-defined]
         head_c = sh + np.array([-s * 5 * kx, 0, 0])
         bone_ellipsoid(cv, "humerus", tuple(head_c), (23 * kx, 23 * kx, 23 * kx), 1.5)
         bone_tube(cv, "humerus", np.stack([head_c, el + [0, 0, 25 * kz]]), 13.5 * kx, 4.0, marrow=7.0 * kx)
         bone_ellipsoid(cv, "humerus", tuple(el + [0, 0, 12 * kz]), (30 * kx, 14 * kx, 14 * kz), 1.5)
         # forearm (anatomical position, palm forward): radius lateral (thumb side), ulna medial
         lat = np.array([s * 13 * kx, 0, 0])
-        rad = np.stack([el + lat + [0, -3, -10 * kz], wr + lat * 1.3 + [0, 0, 8 * kz]])
-        uln = np.stack([el - lat + [0, 8, 5 * kz], wr - lat + [0, 0, 8 * kz]])
-        bone_tube(cv, "radius", rad, np.array([8, 11]) * kx, 2.5)
-        bone_tube(cv, "ulna", uln, np.array([10, 6.5]) * kx, 2.5)
-        cv.context[f"radius-{s}"] = rad
-        # carpals: proximal row (scaphoid lateral ... pisiform), distal row
-        names_p = ["scaphoid", "lunate", "triquetrum", "pisiform"]
-        names_d = ["trapezium", "trapezoid", "capitate", "hamate"]
-        for names, dz in ((names_p, -6), (names_d, -22)):
-            for k, nm in enumerate(names):
-                off = (1.5 - k) * 11 * kx  # lateral -> medial
-                c = wr + np.array([s * off, 2 + (6 if nm == "pisiform" else 0), dz * kz])
-                r = (7.5, 6.0, 8.0) if nm in ("scaphoid", "capitate", "hamate") else (6.0, 5.5, 6.5)
-                cv.ellipsoid("carpals", tuple(c), tuple(x * kx for x in r))
-                carpals[f"{nm}-{s}"] = c
-        # metacarpals and phalanges (fingers 2-5 follow the soft-tissue finger tubes, thumb separate)
-        for f, dx in enumerate((23, 8, -7, -22)):  # index ... little in +x order flipped by side below
-            dxs = dx if s > 0 else -dx
-            base = wr + np.array([dxs * kx * 0.6, 0, -30 * kz])
-            mcp = wr + np.array([dxs * kx * 0.8, 0, -95 * kz])
-            tip = wr + np.array([dxs * kx, 0, -(178 - 8 * abs(f - 1.5)) * kz])
-            cv.tube("metacarpals", np.stack([base, mcp]), 4.5 * kx)
-            cv.tube("metacarpal-cancellous", np.stack([base, mcp]), 3.0 * kx, inside=("metacarpals",))
-            joints = [mcp + (tip - mcp) * t for t in (0.04, 0.45, 0.75, 1.0)]
-            for j0, j1 in zip(joints[:-1], joints[1:], strict=False):
-                seg0 = j0 + (j1 - j0) * 0.06
-                seg1 = j0 + (j1 - j0) * 0.94
-                cv.tube("phalanges", np.stack([seg0, seg1]), 3.8 * kx)
-                cv.tube("phalanx-cancellous", np.stack([seg0, seg1]), 2.4 * kx, inside=("phalanges",))
-        th0 = wr + np.array([s * 28 * kx, -6, -20 * kz])
-        th1 = wr + np.array([s * 46 * kx, -22, -100 * kz])
-        cv.tube("metacarpals", np.stack([th0, th0 + (th1 - th0) * 0.45]), 4.8 * kx)
-        for t0, t1 in ((0.5, 0.75), (0.78, 0.98)):
-            cv.tube("phalanges", np.stack([th0 + (th1 - th0) * t0, th0 + (th1 - th0) * t1]), 4.0 * kx)
+        fr = cv.context[f"hand-frame-{s}"]
+        ctx = extremities.paint_hand_bones(
+            cv,
+            fr,  # type: ignore[arg-type]
+            {"radius": el + lat + [0, -3, -10 * kz], "ulna": el - lat + [0, 8, 5 * kz]},
+        )
+        cv.context[f"radius-{s}"] = ctx["radius"]
+        for name in extremities._CARPALS:
+            carpals[f"{name}-{s}"] = ctx[name]  # type: ignore[assignment]
+            carpals[f"{name}-axis-{s}"] = ctx[f"{name}-axis"]  # type: ignore[assignment]
     cv.context["carpals"] = carpals
