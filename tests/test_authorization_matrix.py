@@ -52,6 +52,8 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/v1/images"): (API_ANON, 200, 200, 200),
     ("GET", "/api/v1/annotations/{study_uid}/{series_uid}"): (API_ANON, 200, 200, 200),
     ("PUT", "/api/v1/annotations/{study_uid}/{series_uid}"): (API_ANON, 200, 200, 200),
+    ("POST", "/api/v1/scans/{modality}"): (API_ANON, 422, 422, 422),
+    ("GET", "/api/v1/scans"): (API_ANON, 200, 200, 200),
     ("GET", "/dicomweb/studies"): (API_ANON, 200, 200, 200),
     ("GET", "/dicomweb/studies/{study_uid}/series"): (API_ANON, 200, 200, 200),
     ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/instances"): (API_ANON, 200, 200, 200),
@@ -96,7 +98,7 @@ def test_every_route_for_role(role_index: int, role: str, app, world: World, db:
                               client_for) -> None:
     sample = gallery(db)[0]
     values = {"study_uid": sample.study_uid, "series_uid": sample.series_uid, "sop_uid": sample.sop_instance_uid,
-              "frame_list": "1", "patient_id": "water-20", "cohort_id": str(world.cohort.id), "trainee_id": str(world.trainee.id)}
+              "frame_list": "1", "patient_id": "water-20", "modality": "xray", "cohort_id": str(world.cohort.id), "trainee_id": str(world.trainee.id)}
     username = {"anonymous": None, "trainee": "trainee", "instructor": "instructor", "admin": "admin"}[role]
     failures = []
     client = client_for(username)

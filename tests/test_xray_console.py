@@ -55,3 +55,21 @@ def test_positioning_view_follows_the_settings(client_for, world: World) -> None
     assert centred.status_code == moved.status_code == 200
     assert centred.headers["content-type"] == "image/png" and centred.content != moved.content
     assert trainee.get("/scanroom/xray/positioning.png?exam=chest-pa&kvp=9999").status_code == 422
+
+
+def test_scan_api_runs_and_lists_the_callers_scans(client_for, world: World) -> None:  # type: ignore[no-untyped-def]
+    trainee = client_for("trainee")
+    headers = {"X-CSRF-Token": csrf_of(trainee)}
+    made = trainee.post("/api/v1/scans/xray", json={"patient_id": "adult-male", "preset": "hand-pa",
+                                                     "settings": {"kvp": 60, "mas": 1.2}}, headers=headers)
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["preset"] == "hand-pa" and body["protocol"]["kvp"] == 60 and "di" in body["dose"]
+    bad = trainee.post("/api/v1/scans/xray", json={"patient_id": "adult-male", "preset": "hand-pa",
+                                                    "settings": {"kvp": 9}}, headers=headers)
+    assert bad.status_code == 422 and "kvp" in bad.json()["detail"][0]["message"]
+    unknown = trainee.post("/api/v1/scans/sonar", json={"patient_id": "adult-male", "preset": "x"},
+                           headers=headers)
+    assert unknown.status_code == 422
+    assert [s["id"] for s in trainee.get("/api/v1/scans").json()] == [body["id"]]
+    assert client_for("trainee2").get("/api/v1/scans").json() == []

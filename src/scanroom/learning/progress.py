@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scanroom.dicom.library import gallery
-from scanroom.store.models import Activity, Annotation, User
+from scanroom.store.models import Activity, Annotation, ScanRecord, User
 
 OPEN_STUDY = "open-study"
 SAVE_ANNOTATIONS = "save-annotations"
@@ -29,6 +29,8 @@ class Progress:
     annotation_sets: int
     last_active: datetime | None
     opened_refs: frozenset[str]
+    exposures: int = 0
+    exposures_on_target: int = 0
 
     @property
     def gallery_percent(self) -> int:
@@ -41,8 +43,14 @@ def progress_for(db: Session, user: User) -> Progress:
     opened = set(db.scalars(select(Activity.ref).where(Activity.user_id == user.id,
                                                        Activity.kind == OPEN_STUDY)).all())
     annotations = db.scalar(select(func.count()).select_from(Annotation).where(Annotation.user_id == user.id)) or 0
-    last = db.scalar(select(func.max(Activity.at)).where(Activity.user_id == user.id))
+    last_activity = db.scalar(select(func.max(Activity.at)).where(Activity.user_id == user.id))
+    last_scan = db.scalar(select(func.max(ScanRecord.created_at)).where(ScanRecord.user_id == user.id))
+    last = max((t for t in (last_activity, last_scan) if t is not None), default=None,
+               key=lambda t: t.replace(tzinfo=None))
+    doses = list(db.scalars(select(ScanRecord.dose).where(ScanRecord.user_id == user.id)))
+    on_target = sum(1 for d in doses if "di" in d and abs(float(d["di"])) <= 1.0)
     return Progress(user_id=user.id, username=user.username, full_name=user.full_name,
                     gallery_total=len(gallery_refs), gallery_opened=len(gallery_refs & opened),
                     annotation_sets=int(annotations), last_active=last,
-                    opened_refs=frozenset(gallery_refs & opened))
+                    opened_refs=frozenset(gallery_refs & opened), exposures=len(doses),
+                    exposures_on_target=on_target)

@@ -56,9 +56,9 @@ _KNEE = ("patella-cortical", "femur-cortical", "tibia-cortical")
 
 EXAMS: dict[str, Exam] = {e.exam_id: e for e in (
     Exam("chest-pa", "Chest PA", "chest", "PA", PA, _LUNGS, 110, 1.5, 180, True, (35, 43), (43, 43), 0.5, 2.0,
-         "CHEST", ("51185008", "SCT", "Chest"), 250, 0.15, 0.10, "ERECT"),
+         "CHEST", ("816094009", "SCT", "Chest"), 250, 0.15, 0.10, "ERECT"),
     Exam("chest-lat", "Chest lateral", "chest", "LL", LAT_LEFT, _LUNGS, 120, 16.0, 180, True, (35, 43), (43, 43),
-         0.5, 2.0, "CHEST", ("51185008", "SCT", "Chest"), 250, 0.10, 0.50, "ERECT"),
+         0.5, 2.0, "CHEST", ("816094009", "SCT", "Chest"), 250, 0.10, 0.50, "ERECT"),
     Exam("abdomen-ap", "Abdomen AP supine", "abdomen", "AP", AP,
          ("liver", "kidney-left-cortex", "kidney-right-cortex", "small-bowel", "colon"), 80, 8.0, 110, True,
          (35, 43), (43, 43), 0.5, 2.0, "ABDOMEN", ("818981001", "SCT", "Abdomen"), 300, 0.18, 2.5, "SUPINE"),

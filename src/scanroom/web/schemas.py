@@ -119,3 +119,28 @@ class AnnotationSetOut(BaseModel):
     series_uid: str
     annotations: list[dict[str, Any]]
     updated_at: datetime | None
+
+
+class ScanRequest(BaseModel):
+    """Run a scan: which patient, which preset (exam or protocol id) and overrides of its settings."""
+
+    patient_id: str = Field(min_length=1, max_length=64)
+    preset: str = Field(min_length=1, max_length=64)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    seed: int = Field(default=0, ge=0, le=2**31)
+
+
+class ScanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    modality: str
+    preset: str
+    patient: dict[str, Any]
+    protocol: dict[str, Any]
+    dose: dict[str, Any]
+    quality: dict[str, Any]
+    feedback: list[dict[str, Any]]
+    study_uid: str
+    series_uid: str
+    created_at: datetime

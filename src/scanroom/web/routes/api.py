@@ -147,3 +147,31 @@ def put_annotations(study_uid: str, series_uid: str, body: schemas.AnnotationSet
     db.flush()
     return schemas.AnnotationSetOut(study_uid=study_uid, series_uid=series_uid, annotations=items,
                                     updated_at=row.updated_at)
+
+
+@router.post("/scans/{modality}", response_model=schemas.ScanOut, status_code=201)
+def run_scan(modality: str, body: schemas.ScanRequest, request: Request, user: User = Depends(current_user),
+             db: Session = Depends(get_db)) -> object:
+    """Acquire on a digital patient and keep the images and the dose record (the caller's own)."""
+    from scanroom.practice import scans
+    from scanroom.scanner.base import PatientRequest, ProtocolError, apply_settings
+    from scanroom.scanner.registry import get_scanner
+
+    try:
+        scanner = get_scanner(modality)
+        protocol = apply_settings(scanner.preset(body.preset), body.settings)
+        patient = PatientRequest(patient_id=body.patient_id, seed=body.seed)
+        result = scans.run_scan(db, request.app.state.data_dir, user, modality, patient, protocol,
+                                preset=body.preset)
+    except ProtocolError as problem:
+        raise HTTPException(422, [{"field": "settings", "message": str(problem)}]) from None
+    return result.record
+
+
+@router.get("/scans", response_model=list[schemas.ScanOut])
+def list_scans(modality: str | None = None, user: User = Depends(current_user),
+               db: Session = Depends(get_db)) -> list[object]:
+    """The caller's own scan history, newest first."""
+    from scanroom.practice import scans
+
+    return list(scans.history(db, user, modality))
