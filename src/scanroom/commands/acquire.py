@@ -69,3 +69,18 @@ def acquire_xray(patient: str = typer.Option(..., "--patient", help="Digital pat
                  as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout.")) -> None:
     """Expose a radiograph: kVp, mAs, SID, grid, field, centring, rotation… via --set key=value."""
     _run("xray", exam, patient, settings, lesion, size_cm, seed, out, as_json)
+
+
+@app.command("mri")
+def acquire_mri(patient: str = typer.Option(..., "--patient", help="Digital patient id (scanroom patient list)."),
+                sequence: str = typer.Option(..., "--sequence", help="t1-se, t2-tse, pd-tse, flair, stir, t1-gre, "
+                                             "t2star-gre, bssfp, dwi"),
+                region: str | None = typer.Option(None, "--region", help="head, neck, chest, abdomen, pelvis, knee"),
+                settings: list[str] | None = SetOption, lesion: list[str] | None = LesionOption,
+                size_cm: float | None = typer.Option(None, help="Patient water-equivalent diameter (cm)."),
+                seed: int = typer.Option(0, min=0, help="Patient seed (lesion placement)."),
+                out: Path = typer.Option(..., "--out", help="Output folder."),
+                as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout.")) -> None:
+    """Run an MR sequence: TR, TE, TI, flip, ETL, FOV, matrix, slices, NEX, bandwidth… via --set key=value."""
+    extra = [f"region={region}"] if region else []
+    _run("mri", sequence, patient, extra + list(settings or []), lesion, size_cm, seed, out, as_json)
