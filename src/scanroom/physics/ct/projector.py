@@ -148,11 +148,13 @@ def make_beam(
     mu_ref = float(p_poly[c_mid, 80] / t[80])  # effective μ through 20 cm of water, central channel
     e_fine = np.linspace(20.0, 150.0, 1301)
     e_eff = float(np.interp(-mu_ref, -ct_mu_linear_cm("water", e_fine), e_fine))
-    coef = np.empty((p_poly.shape[0], bhc_degree + 1))
+    # least squares per channel, batched: V[c] (n_t × k) with V = p^j
     target = mu_ref * t
-    for c in range(p_poly.shape[0]):
-        x = p_poly[c]
-        coef[c] = np.polynomial.polynomial.polyfit(x, target, bhc_degree)
+    vander = p_poly[:, :, None] ** np.arange(bhc_degree + 1)[None, None, :]
+    scale = np.max(np.abs(vander), axis=1, keepdims=True)  # column scaling for conditioning
+    vs = vander / scale
+    rhs = np.einsum("ctj,t->cj", vs, target)[:, :, None]
+    coef = np.linalg.solve(np.einsum("ctj,ctk->cjk", vs, vs), rhs)[:, :, 0] / scale[:, 0, :]
     return Beam(float(kvp), bowtie, e, phot, area, w1, w2, mu_ref, e_eff, coef, p_poly[:, -1].copy(), detector)
 
 
