@@ -31,7 +31,11 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One session per request; committed when the route returns normally, rolled back otherwise."""
+    """One session per request; committed when the route returns normally, rolled back otherwise.
+
+    Routes depend on it with ``scope="function"`` so the commit happens before the response is sent: a
+    browser following a POST-redirect must find what the POST saved.
+    """
     db: Session = request.app.state.session_factory()
     try:
         yield db
@@ -94,7 +98,7 @@ class SignedIn:
     role: Role
 
 
-def optional_user(request: Request, db: Session = Depends(get_db)) -> User | None:
+def optional_user(request: Request, db: Session = Depends(get_db, scope="function")) -> User | None:
     user = sessions.user_for_token(db, request.cookies.get(sessions.SESSION_COOKIE))
     request.state.signed_in = (SignedIn(user.id, user.username, user.full_name, user.role)
                                if user is not None else None)

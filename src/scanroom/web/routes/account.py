@@ -29,7 +29,7 @@ def password_submit(
     new_password: Annotated[str, Form()] = "",
     confirm_password: Annotated[str, Form()] = "",
     user: User = Depends(current_user),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     if new_password != confirm_password:
         return render(request, "password.html",

@@ -75,7 +75,7 @@ def _console(request: Request, db: Session, user: User, values: dict[str, Any], 
 
 @router.get("/scanroom/xray", response_class=HTMLResponse, include_in_schema=False)
 def xray_console(request: Request, exam: str = "chest-pa", patient: str = "adult-male", record: int | None = None,
-                 user: User = Depends(current_user), db: Session = Depends(get_db)) -> Response:
+                 user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> Response:
     chosen: ScanRecord | None = None
     if record is not None:
         chosen = db.get(ScanRecord, record)
@@ -106,7 +106,7 @@ def xray_positioning(request: Request, user: User = Depends(current_user)) -> Re
 
 
 @router.post("/scanroom/xray/expose", include_in_schema=False)
-async def xray_expose(request: Request, user: User = Depends(current_user), db: Session = Depends(get_db)) -> Response:
+async def xray_expose(request: Request, user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
     try:
         exam, patient, protocol = _protocol_and_patient(form)
