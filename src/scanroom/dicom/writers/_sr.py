@@ -13,7 +13,7 @@ from datetime import datetime
 from pydicom.dataset import Dataset
 
 from scanroom.dicom.modules import code_item
-from scanroom.dicom.writers._modules_extra import ds as ds_str
+from scanroom.dicom.modules import format_ds as ds_str
 
 Code = tuple[str, str, str]
 

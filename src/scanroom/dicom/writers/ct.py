@@ -34,7 +34,6 @@ from pydicom.uid import generate_uid
 from scanroom.dicom import modules as m
 from scanroom.dicom.export import register_writer
 from scanroom.dicom.modules import StudyContext
-from scanroom.dicom.writers import _modules_extra as mx
 from scanroom.dicom.writers import _sr as sr
 from scanroom.dicom.writers._codes import anatomic_region
 from scanroom.scanner.base import Acquisition
@@ -163,21 +162,21 @@ def _ct_series(acq: Acquisition, ctx: StudyContext, irradiation_uid: str) -> lis
                                 description=description, body_part=str(d.get("body_part") or ""))
         ds.PatientPosition = str(d.get("patient_position") or "HFS")
         ds.ProtocolName = name[:64]
-        mx.frame_of_reference_module(ds, frame_of_reference_uid=frame_uid)
-        mx.enhanced_general_equipment_module(ds, device_uid=_DEVICE_UID)
-        mx.general_acquisition_module(ds, ctx, acquisition_number=1, acquisition_uid=acquisition_uid)
-        m.general_image_module(ds, ctx, instance_number=index + 1, image_type=("ORIGINAL", "PRIMARY", "AXIAL"))
-        del ds.PatientOrientation  # type 2C: not wanted when Image Orientation (Patient) is present
+        m.frame_of_reference_module(ds, frame_of_reference_uid=frame_uid)
+        m.enhanced_general_equipment_module(ds, device_uid=_DEVICE_UID)
+        m.general_acquisition_module(ds, ctx, acquisition_number=1, acquisition_uid=acquisition_uid)
+        m.general_image_module(ds, ctx, instance_number=index + 1, image_type=("ORIGINAL", "PRIMARY", "AXIAL"),
+                               image_plane=True)
         ds.IrradiationEventUID = irradiation_uid
         ds.AnatomicRegionSequence = [m.code_item(*region)]
-        mx.image_plane_module(ds, pixel_spacing=(float(acq.pixel_spacing_mm[0]), float(acq.pixel_spacing_mm[1])),
+        m.image_plane_module(ds, pixel_spacing=(float(acq.pixel_spacing_mm[0]), float(acq.pixel_spacing_mm[1])),
                               position=(geometry.origin_xy[0], geometry.origin_xy[1], z),
                               slice_thickness=_f(d, "slice_mm"), spacing_between_slices=geometry.spacing_between,
                               slice_location=z)
         m.image_pixel_module(ds, stored[index], photometric="MONOCHROME2", bits_stored=bits)
         if contrast:
-            mx.contrast_bolus_module(ds, agent=f"Iodinated contrast (simulated, {phase} phase)")
-        mx.ct_image_module(
+            m.contrast_bolus_module(ds, agent=f"Iodinated contrast (simulated, {phase} phase)")
+        m.ct_image_module(
             ds, kvp=_f(d, "kvp"), rescale_intercept=intercept, rescale_slope=slope, tube_current_ma=ma,
             exposure_time_ms=ms, mas=mas, kernel=str(d.get("kernel") or ""),
             data_collection_diameter_mm=_f(d, "scan_fov_mm"), reconstruction_diameter_mm=_f(d, "fov_mm"),
@@ -200,13 +199,13 @@ def _dose_report(acq: Acquisition, ctx: StudyContext, irradiation_uid: str, imag
     m.patient_module(ds, ctx)
     m.general_study_module(ds, ctx)
     m.patient_study_module(ds, ctx)
-    mx.sr_document_series_module(ds, ctx, series_uid=generate_uid(), series_number=900,
+    m.sr_document_series_module(ds, ctx, series_uid=generate_uid(), series_number=900,
                                  description="Radiation Dose Report")
-    mx.enhanced_general_equipment_module(ds, device_uid=_DEVICE_UID)
+    m.enhanced_general_equipment_module(ds, device_uid=_DEVICE_UID)
     evidence = sr.evidence_sequence(ds.StudyInstanceUID, [(images[0].SeriesInstanceUID,
                                                           [(im.SOPClassUID, im.SOPInstanceUID) for im in images])])
-    mx.sr_document_general_module(ds, ctx, instance_number=1, evidence=evidence)
-    mx.sr_document_content_module(ds, ct_dose_tree(acq, ctx, irradiation_uid, ds.StudyInstanceUID,
+    m.sr_document_general_module(ds, ctx, instance_number=1, evidence=evidence)
+    m.sr_document_content_module(ds, ct_dose_tree(acq, ctx, irradiation_uid, ds.StudyInstanceUID,
                                                    images[0].FrameOfReferenceUID))
     m.sop_common_module(ds, sop_class_uid=XRAY_RADIATION_DOSE_SR, sop_instance_uid=generate_uid(), ctx=ctx)
     return ds
@@ -250,7 +249,7 @@ def ct_dose_tree(acq: Acquisition, ctx: StudyContext, irradiation_uid: str, stud
                 ("77477000", "SCT", "Computed Tomography X-Ray"),
                 [sr.code(sr.HAS_CONCEPT_MOD, sr.HAS_INTENT, sr.DIAGNOSTIC_INTENT)]),
         *sr.device_observer_context(device_uid=_DEVICE_UID, name="SCANROOM-CT", manufacturer=m.MANUFACTURER,
-                                    model="Scanroom simulator", serial=mx.DEVICE_SERIAL_NUMBER),
+                                    model="Scanroom simulator", serial=m.DEVICE_SERIAL_NUMBER),
         sr.scope_of_accumulation_study(study_uid),
         sr.datetime_item(sr.CONTAINS, ("113809", "DCM", "Start of X-Ray Irradiation"), started),
         sr.datetime_item(sr.CONTAINS, ("113810", "DCM", "End of X-Ray Irradiation"),

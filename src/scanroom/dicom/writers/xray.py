@@ -31,7 +31,6 @@ from pydicom.uid import generate_uid
 from scanroom.dicom import modules as m
 from scanroom.dicom.export import register_writer
 from scanroom.dicom.modules import StudyContext
-from scanroom.dicom.writers import _modules_extra as mx
 from scanroom.dicom.writers import _sr as sr
 from scanroom.dicom.writers._codes import ANATOMIC_REGIONS, anatomic_region
 from scanroom.scanner.base import Acquisition
@@ -197,8 +196,8 @@ def _dx_image(acq: Acquisition, ctx: StudyContext, irradiation_uid: str) -> Data
     m.general_series_module(ds, ctx, modality="DX", series_uid=generate_uid(), series_number=1,
                             description=exam_name, body_part=str(d.get("body_part") or ""))
     ds.ProtocolName = exam_name[:64]
-    mx.dx_series_module(ds, presentation_intent="FOR PRESENTATION")
-    mx.enhanced_general_equipment_module(ds, device_uid=_DEVICE_UID)
+    m.dx_series_module(ds, presentation_intent="FOR PRESENTATION")
+    m.enhanced_general_equipment_module(ds, device_uid=_DEVICE_UID)
     m.general_image_module(ds, ctx, instance_number=1, image_type=("ORIGINAL", "PRIMARY"),
                            patient_orientation=_patient_orientation(d, view_key))
     ds.IrradiationEventUID = irradiation_uid
@@ -206,20 +205,20 @@ def _dx_image(acq: Acquisition, ctx: StudyContext, irradiation_uid: str) -> Data
         ds.ImageComments = f"Lead side marker: {d['side_marker']}"
     m.image_pixel_module(ds, pixels, photometric=photometric,
                          bits_stored=_bits_stored(pixels, display.get("bits_stored")))
-    mx.dx_anatomy_imaged_module(ds, image_laterality=laterality, anatomic_region=region)
+    m.dx_anatomy_imaged_module(ds, image_laterality=laterality, anatomic_region=region)
     sign = int(display.get("intensity_sign") or (1 if photometric == "MONOCHROME1" else -1))
-    mx.dx_image_module(ds, photometric=photometric, intensity_sign=sign,
+    m.dx_image_module(ds, photometric=photometric, intensity_sign=sign,
                        processing_description="Scanroom simulated processing (log, equalisation, unsharp mask)")
     detector_shape = None
     if d.get("detector_rows") and d.get("detector_cols"):
         detector_shape = (int(d["detector_rows"]), int(d["detector_cols"]))
-    mx.dx_detector_module(ds, detector_type=str(d.get("detector_type") or "SCINTILLATOR"),
+    m.dx_detector_module(ds, detector_type=str(d.get("detector_type") or "SCINTILLATOR"),
                           imager_pixel_spacing=spacing, element_mm=_f(d, "detector_element_mm"),
                           detector_shape=detector_shape, image_shape=pixels.shape,
                           description="Simulated CsI flat-panel detector")
     left, right, upper, lower = _collimator_edges(pixels.shape, spacing, d.get("field_mm"))
-    mx.xray_collimator_module(ds, left=left, right=right, upper=upper, lower=lower)
-    mx.dx_positioning_module(ds, view_position=view_position, view_code=view_code,
+    m.xray_collimator_module(ds, left=left, right=right, upper=upper, lower=lower)
+    m.dx_positioning_module(ds, view_position=view_position, view_code=view_code,
                              patient_orientation_code=position[0] if position else None,
                              patient_orientation_modifier=position[1] if position else None,
                              sid_mm=sid, sod_mm=sod, body_part_thickness_mm=_f(d, "body_part_thickness_mm"),
@@ -233,7 +232,7 @@ def _dx_image(acq: Acquisition, ctx: StudyContext, irradiation_uid: str) -> Data
     if _f(dose, "effective_dose_msv") is not None:
         comments.append(f"estimated effective dose {dose['effective_dose_msv']:.3g} mSv")
     ei = _f(dose, "ei")
-    mx.xray_acquisition_dose_module(
+    m.xray_acquisition_dose_module(
         ds, kvp=kvp, tube_current_ma=ma, exposure_time_ms=ms, mas=mas, sid_mm=sid, sod_mm=sod,
         dap_dgycm2=None if dap is None else dap * 10.0, entrance_dose_mgy=_f(dose, "esak_mgy"),
         exposure_index=ei, target_exposure_index=_f(dose, "ei_target"), deviation_index=_f(dose, "di"),
@@ -241,16 +240,16 @@ def _dx_image(acq: Acquisition, ctx: StudyContext, irradiation_uid: str) -> Data
         exposed_area_mm=(float(field[1]), float(field[0])) if field else None, anode_target=anode,
         filter_material=filter_material, filter_thickness_mm=filter_mm,
         comments=("Simulated: " + "; ".join(comments)) if comments else "")
-    mx.xray_generation_module(ds, kvp=kvp, tube_current_ma=ma, exposure_time_ms=ms, mas=mas,
+    m.xray_generation_module(ds, kvp=kvp, tube_current_ma=ma, exposure_time_ms=ms, mas=mas,
                               focal_spot_mm=_f(d, "focal_spot_mm"), anode_target=anode,
                               aec=None if d.get("aec") is None else bool(d["aec"]))
-    mx.xray_filtration_module(ds, filter_material=filter_material, filter_thickness_mm=filter_mm)
-    mx.xray_grid_module(ds, grid=bool(d.get("grid")), grid_ratio=_f(d, "grid_ratio"),
+    m.xray_filtration_module(ds, filter_material=filter_material, filter_thickness_mm=filter_mm)
+    m.xray_grid_module(ds, grid=bool(d.get("grid")), grid_ratio=_f(d, "grid_ratio"),
                         grid_focus_mm=_f(d, "grid_focus_mm"))
     m.voi_lut_module(ds, centre=float(display.get("window_centre", (1 << ds.BitsStored) / 2)),
                      width=float(display.get("window_width", 1 << ds.BitsStored)), explanation="Scanroom default")
     ds.VOILUTFunction = "LINEAR"
-    mx.acquisition_context_module(ds)
+    m.acquisition_context_module(ds)
     m.sop_common_module(ds, sop_class_uid=DX_FOR_PRESENTATION, sop_instance_uid=sop_uid, ctx=ctx)
     return ds
 
@@ -263,13 +262,13 @@ def _dose_report(acq: Acquisition, ctx: StudyContext, irradiation_uid: str, imag
     m.patient_module(ds, ctx)
     m.general_study_module(ds, ctx)
     m.patient_study_module(ds, ctx)
-    mx.sr_document_series_module(ds, ctx, series_uid=generate_uid(), series_number=900,
+    m.sr_document_series_module(ds, ctx, series_uid=generate_uid(), series_number=900,
                                  description="Radiation Dose Report")
-    mx.enhanced_general_equipment_module(ds, device_uid=_DEVICE_UID)
+    m.enhanced_general_equipment_module(ds, device_uid=_DEVICE_UID)
     evidence = sr.evidence_sequence(ds.StudyInstanceUID, [(image.SeriesInstanceUID,
                                                           [(image.SOPClassUID, image.SOPInstanceUID)])])
-    mx.sr_document_general_module(ds, ctx, instance_number=1, evidence=evidence)
-    mx.sr_document_content_module(ds, projection_xray_dose_tree(acq, ctx, irradiation_uid, ds.StudyInstanceUID))
+    m.sr_document_general_module(ds, ctx, instance_number=1, evidence=evidence)
+    m.sr_document_content_module(ds, projection_xray_dose_tree(acq, ctx, irradiation_uid, ds.StudyInstanceUID))
     m.sop_common_module(ds, sop_class_uid=XRAY_RADIATION_DOSE_SR, sop_instance_uid=sop_uid, ctx=ctx)
     return ds
 
@@ -290,7 +289,7 @@ def projection_xray_dose_tree(acq: Acquisition, ctx: StudyContext, irradiation_u
         sr.datetime_item(sr.CONTAINS, ("113810", "DCM", "End of X-Ray Irradiation"),
                          started + timedelta(milliseconds=ms)),
         *sr.device_observer_context(device_uid=_DEVICE_UID, name="SCANROOM-DX", manufacturer=m.MANUFACTURER,
-                                    model="Scanroom simulator", serial=mx.DEVICE_SERIAL_NUMBER),
+                                    model="Scanroom simulator", serial=m.DEVICE_SERIAL_NUMBER),
         sr.code(sr.CONTAINS, ("113945", "DCM", "X-Ray Detector Data Available"), sr.YES),
         sr.code(sr.CONTAINS, ("113943", "DCM", "X-Ray Source Data Available"), sr.YES),
         sr.code(sr.CONTAINS, ("113944", "DCM", "X-Ray Mechanical Data Available"), sr.YES),
