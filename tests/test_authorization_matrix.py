@@ -40,6 +40,11 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/scanroom/xray"): (PAGE_ANON, 200, 200, 200),
     ("GET", "/scanroom/xray/positioning.png"): (PAGE_ANON, 200, 200, 200),
     ("POST", "/scanroom/xray/expose"): (PAGE_ANON, 303, 303, 303),
+    ("GET", "/scanroom/mri"): (PAGE_ANON, 200, 200, 200),
+    ("POST", "/scanroom/mri/screening"): (PAGE_ANON, 404, 404, 404),
+    ("GET", "/scanroom/mri/estimate"): (PAGE_ANON, 200, 200, 200),
+    ("POST", "/scanroom/mri/scan"): (PAGE_ANON, 404, 404, 404),
+    ("GET", "/scanroom/mri/kspace/{record_id}.png"): (PAGE_ANON, 404, 404, 404),
     ("GET", "/api/v1/me"): (API_ANON, 200, 200, 200),
     ("GET", "/api/v1/users"): (API_ANON, 403, 403, 200),
     ("POST", "/api/v1/users"): (API_ANON, 403, 403, 422),
@@ -98,7 +103,7 @@ def test_every_route_for_role(role_index: int, role: str, app, world: World, db:
                               client_for) -> None:
     sample = gallery(db)[0]
     values = {"study_uid": sample.study_uid, "series_uid": sample.series_uid, "sop_uid": sample.sop_instance_uid,
-              "frame_list": "1", "patient_id": "water-20", "modality": "xray", "cohort_id": str(world.cohort.id), "trainee_id": str(world.trainee.id)}
+              "frame_list": "1", "patient_id": "water-20", "modality": "xray", "record_id": "999999", "cohort_id": str(world.cohort.id), "trainee_id": str(world.trainee.id)}
     username = {"anonymous": None, "trainee": "trainee", "instructor": "instructor", "admin": "admin"}[role]
     failures = []
     client = client_for(username)

@@ -114,7 +114,8 @@ def slice_geometry(protocol: MriProtocol, centre: tuple[float, float, float] | N
 def acquisition_params(protocol: MriProtocol, seed: int) -> mri.AcquisitionParams:
     return mri.AcquisitionParams(field_t=protocol.b0_t, nex=protocol.nex, partial_fourier=protocol.partial_fourier,
                                  parallel_factor=protocol.parallel_factor,
-                                 coil=COIL_FOR_REGION.get(protocol.region, "body"), seed=seed)
+                                 coil=COIL_FOR_REGION.get(protocol.region, "body"), seed=seed,
+                                 normalize_intensity=True)  # prescan normalise, as consoles do by default
 
 
 def timing_and_sar(protocol: MriProtocol) -> dict[str, Any]:
@@ -226,7 +227,9 @@ class MriScanner(Scanner):
                 "b_value": protocol.b_value if seq.family == "dwi" else None,
                 "series_description": f"{SEQUENCE_NAMES[protocol.sequence]} {protocol.orientation}",
             },
-            extras={"kspace": np.abs(result.kspace[len(planes) // 2]).astype(np.float32)})
+            extras={"kspace": np.abs(result.kspace[len(planes) // 2]).astype(np.float32),
+                    "labels": result.labels, "label_materials": np.array(
+                        [phantom.label_materials.get(i, "") for i in range(int(result.labels.max()) + 1)])})
         report(1.0, "done")
         return acquisition
 
