@@ -273,7 +273,8 @@ def row_samples(
 ) -> RowSamples:
     """Row measurements and voxel-slice overlaps for the image at ``z_mm``.
 
-    Axial: the rows of the rotation whose slab contains ``z_mm`` and lie inside the image thickness.
+    Axial: the rows of the rotation whose slab contains ``z_mm`` and lie inside the image thickness
+    (slabs tile from ``start_mm``; an image off that grid gets a rotation centred on it).
     Helical: the table moves ``feed·β/2π`` during the rotation; every row of every rotation that passes
     the image window at gantry angle β is used, with weight = fraction of the row inside the window
     (a box z-filter of the slice thickness; Hsieh ch. 9). Row samples per view ≈ thickness/(pitch·w).
@@ -290,6 +291,8 @@ def row_samples(
         width = col.total_mm
         k = math.floor((z_mm - acquisition.start_mm + t / 2.0) / width + 1e-9)
         centre = acquisition.start_mm - t / 2.0 + (k + 0.5) * width
+        if lo < centre - width / 2 - 1e-9 or hi > centre + width / 2 + 1e-9:
+            centre = z_mm  # the image is not on the planned slab grid: centre a rotation on it
         offsets = (np.arange(col.n_rows) - (col.n_rows - 1) / 2.0) * w
         zr = centre + offsets
         zr = zr[(zr + w / 2 > lo + 1e-9) & (zr - w / 2 < hi - 1e-9)]
