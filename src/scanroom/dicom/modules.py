@@ -532,6 +532,94 @@ def ct_image_module(ds: Dataset, *, kvp: float | None, rescale_intercept: float,
             code_item(*(wed_method or ("113981", "DCM", "Water Equivalent Diameter Representative Value")))]
 
 
+# -- MR (C.8.3) -----------------------------------------------------------------------------------------
+
+GYROMAGNETIC_MHZ_PER_T = 42.577478518  # 1H, γ/2π (CODATA 2018)
+
+
+def mr_image_module(ds: Dataset, *, scanning_sequence: Sequence[str], sequence_variant: Sequence[str],
+                    scan_options: Sequence[str] = (), acquisition_type: str = "2D", tr_ms: float | None,
+                    te_ms: float | None, ti_ms: float | None = None, etl: float | None = None,
+                    flip_deg: float | None = None, field_t: float | None = None, nex: float | None = None,
+                    bandwidth_hz_px: float | None = None, matrix: Sequence[int] | None = None,
+                    phase_direction: str | None = None, percent_sampling: float | None = None,
+                    percent_phase_fov: float | None = None, sequence_name: str = "",
+                    receive_coil: str | None = None, transmit_coil: str | None = None, sar_wkg: float | None = None,
+                    dbdt_tps: float | None = None, spacing_between_slices: float | None = None,
+                    anatomic_region: Code | None = None, imaged_nucleus: str = "1H") -> None:
+    """C.8.3.1 MR Image Module (magnitude, proton imaging).
+
+    ``matrix`` is the acquired (frequency, phase) matrix; with ``phase_direction`` (ROW: phase encoded along
+    the rows, COL: along the columns) it becomes Acquisition Matrix frequency rows\\frequency columns\\phase
+    rows\\phase columns. Image Type, Samples per Pixel, Photometric Interpretation and Bits Allocated are set
+    by the General Image and Image Pixel modules; this checks the MR constraints on them.
+    """
+    if ds.SamplesPerPixel != 1 or ds.PhotometricInterpretation not in ("MONOCHROME1", "MONOCHROME2"):
+        raise ValueError("MR images are greyscale (MONOCHROME1 or MONOCHROME2)")
+    if ds.BitsAllocated != 16:
+        raise ValueError("MR images have 16 bits allocated")
+    if len(ds.ImageType) < 3:
+        raise ValueError("MR Image Type needs value 3")
+    sequences = [s.upper() for s in scanning_sequence]
+    variants = [v.upper() for v in sequence_variant] or ["NONE"]
+    if not sequences:
+        raise ValueError("Scanning Sequence is type 1 (SE, IR, GR, EP or RM)")
+    ds.ScanningSequence = sequences
+    ds.SequenceVariant = variants
+    ds.ScanOptions = list(scan_options) if scan_options else ""
+    ds.MRAcquisitionType = acquisition_type
+    # Repetition Time: type 2C, required unless an echo-planar single shot (EP without SK)
+    if tr_ms is not None:
+        ds.RepetitionTime = format_ds(tr_ms)
+    elif not ("EP" in sequences and "SK" not in variants):
+        ds.RepetitionTime = ""
+    ds.EchoTime = format_ds(te_ms) if te_ms is not None else ""
+    ds.EchoTrainLength = format_is(etl) if etl is not None else ""
+    if "IR" in sequences:  # Inversion Time: type 2C, required for IR (and only then)
+        ds.InversionTime = format_ds(ti_ms) if ti_ms is not None else ""
+    if sequence_name:
+        ds.SequenceName = sequence_name[:16]
+    ds.AngioFlag = "N"
+    if nex is not None:
+        ds.NumberOfAverages = format_ds(nex)
+    if field_t is not None:
+        ds.ImagingFrequency = format_ds(GYROMAGNETIC_MHZ_PER_T * field_t, 10)
+        ds.MagneticFieldStrength = format_ds(field_t)
+    ds.ImagedNucleus = imaged_nucleus
+    ds.EchoNumbers = 1
+    if spacing_between_slices:
+        ds.SpacingBetweenSlices = format_ds(abs(spacing_between_slices))
+    direction = (phase_direction or "").upper()
+    if matrix is not None and len(matrix) == 2:
+        frequency, phase = (format_is(v) for v in matrix)
+        if percent_sampling:
+            ds.NumberOfPhaseEncodingSteps = format_is(phase * percent_sampling / 100.0)
+        if direction == "ROW":
+            ds.AcquisitionMatrix = [0, frequency, phase, 0]
+        elif direction == "COL":
+            ds.AcquisitionMatrix = [frequency, 0, 0, phase]
+    if percent_sampling is not None:
+        ds.PercentSampling = format_ds(percent_sampling)
+    if percent_phase_fov is not None:
+        ds.PercentPhaseFieldOfView = format_ds(percent_phase_fov)
+    if bandwidth_hz_px is not None:
+        ds.PixelBandwidth = format_ds(bandwidth_hz_px)
+    if receive_coil:
+        ds.ReceiveCoilName = str(receive_coil)[:16]
+    if transmit_coil:
+        ds.TransmitCoilName = str(transmit_coil)[:16]
+    if direction in ("ROW", "COL"):
+        ds.InPlanePhaseEncodingDirection = direction
+    if flip_deg is not None:
+        ds.FlipAngle = format_ds(flip_deg)
+    if sar_wkg is not None:
+        ds.SAR = format_ds(sar_wkg)
+    if dbdt_tps is not None:
+        ds.dBdt = format_ds(dbdt_tps)
+    if anatomic_region:
+        ds.AnatomicRegionSequence = [code_item(*anatomic_region)]
+
+
 # -- SR (C.17) -------------------------------------------------------------------------------------------
 
 def sr_document_series_module(ds: Dataset, ctx: StudyContext, *, series_uid: str, series_number: int,
