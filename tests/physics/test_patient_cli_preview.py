@@ -80,3 +80,16 @@ def test_three_view_outlines_lesions() -> None:
     assert (img == LESION_COLOURS[0]).all(axis=2).sum() > 10
     plain = three_view(build_patient("water-20", voxel_mm=4.0))
     assert plain.shape[2] == 3 and not (plain == LESION_COLOURS[0]).all(axis=2).any()
+
+
+def test_cli_build_partial_volume(tmp_path: Path) -> None:
+    out = tmp_path / "pv"
+    res = runner.invoke(app, ["build", "water-20", "--voxel-mm", "4", "--partial-volume", "2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    pv = np.load(out / "partial_volume.npz")
+    ph = build_patient("water-20", voxel_mm=4.0, partial_volume=2)
+    assert np.array_equal(pv["index"], ph.partial_volume.index)
+    np.testing.assert_allclose(pv["fractions"].sum(axis=1), 1.0, atol=1e-5)
+    assert json.loads((out / "truth.json").read_text())["partial_volume"]["samples_per_voxel"] == 8
+    res = runner.invoke(app, ["build", "water-20", "--partial-volume", "9", "--out", str(out)])
+    assert res.exit_code == 2 and "partial_volume" in res.stderr

@@ -18,7 +18,18 @@ from scanroom.physics.patients import (
 from scanroom.physics.patients.body import body_params, landmarks
 
 ANATOMICAL = ("adult-male", "adult-female", "child-5y")
-QA = ("water-20", "water-32", "ctdi-head", "ctdi-body", "ct-qa", "mr-qa", "us-qa", "nm-flood", "step-wedge")
+QA = (
+    "water-20",
+    "water-32",
+    "ctdi-head",
+    "ctdi-body",
+    "ct-qa",
+    "mr-qa",
+    "nema-iec-body",
+    "us-qa",
+    "nm-flood",
+    "step-wedge",
+)
 
 
 def _mask(ph, *names):  # noqa: ANN001, ANN202

@@ -28,6 +28,21 @@ class LesionTruth:
 
 
 @dataclass(frozen=True)
+class PartialVolume:
+    """Sub-voxel composition of the mixed voxels (a compact, exact table; pure voxels are not listed).
+
+    Row r describes voxel ``index[r]`` (flat, C order, into ``Phantom.labels``): it is made of the structures
+    ``labels[r, k]`` in volume fractions ``fractions[r, k]`` (largest first, each row sums to 1; unused
+    columns have fraction 0). Fractions are multiples of 1/n^3 for n x n x n supersampling (``samples``).
+    """
+
+    index: np.ndarray  # int64 (n,)
+    labels: np.ndarray  # uint8 (n, k)
+    fractions: np.ndarray  # float32 (n, k)
+    samples: int  # sub-voxel samples per mixed voxel (n^3)
+
+
+@dataclass(frozen=True)
 class Phantom:
     """A digital patient or QA phantom on a regular voxel grid."""
 
@@ -39,6 +54,8 @@ class Phantom:
     label_names: dict[int, str]  # label value -> structure name ("liver", "rib-7-left", ...)
     lesions: tuple[LesionTruth, ...] = ()
     description: str = ""
+    # Optional partial-volume description (``build_patient(..., partial_volume=True)``); None when not computed.
+    partial_volume: PartialVolume | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -50,3 +67,27 @@ class Phantom:
         dz, dy, dx = self.voxel_mm
         z, y, x = self.labels.shape
         return (x * dx, y * dy, z * dz)
+
+    def label_fraction(self, label: int) -> np.ndarray:
+        """Volume fraction (float32, 0-1) of each voxel occupied by ``label`` (0/1 without partial volume)."""
+        out = (self.labels == label).astype(np.float32)
+        pv = self.partial_volume
+        if pv is not None:
+            out.reshape(-1)[pv.index] = (pv.fractions * (pv.labels == label)).sum(axis=1)
+        return out
+
+    def label_volume_mm3(self, label: int) -> float:
+        """Volume of ``label`` in mm^3 (partial-volume weighted when fractions are present)."""
+        dz, dy, dx = self.voxel_mm
+        return float(self.label_fraction(label).sum(dtype=np.float64)) * dz * dy * dx
+
+    def mix(self, lut: np.ndarray) -> np.ndarray:
+        """Per-voxel property from a per-label table (256 values: attenuation, signal, activity ...), volume-
+        weighted over the structures in mixed voxels: sum_k f_k lut[label_k]. Without partial volume this is
+        ``lut[labels]``."""
+        table = np.asarray(lut)
+        out = table[self.labels].astype(np.result_type(table.dtype, np.float32), copy=False)
+        pv = self.partial_volume
+        if pv is not None:
+            out.reshape(-1)[pv.index] = (pv.fractions * table[pv.labels]).sum(axis=1)
+        return out

@@ -7,17 +7,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..materials import ct_number_hu
-from ..phantom import LesionTruth, Phantom
+from ..phantom import LesionTruth, PartialVolume, Phantom
 from . import body, extremities, head, qa
 from .body import ICRP89_MASS_G, ORGAN_GROUPS, SKELETON_PREFIXES
-from .grid import Canvas, make_canvas, rotation_matrix
-from .lesions import LesionSpec, LesionType, insert_lesion, list_lesion_types
+from .grid import Canvas, make_canvas, rotation_matrix, subvoxel_shift
+from .lesions import LesionSpec, LesionType, insert_lesion, list_lesion_types, replay_lesions
 
 __all__ = [
     "PatientInfo",
@@ -117,6 +117,7 @@ def build_patient(
     seed: int = 0,
     rotation_deg: tuple[float, float, float] = (0.0, 0.0, 0.0),
     breathing_phase: float = 0.0,
+    partial_volume: bool | int = False,
 ) -> Phantom:
     """Build a digital patient or QA phantom as a label volume (deterministic for a given seed).
 
@@ -133,6 +134,10 @@ def build_patient(
     seed : random seed for bowel loops, lesion placement and shape jitter.
     rotation_deg : patient rotation about x (tilt), y and z (axial rotation), degrees, about the volume centre.
     breathing_phase : 0 = end-expiration, 0.5 = end-inspiration (diaphragm descends ~16 mm in the adult).
+    partial_volume : also compute partial-volume fractions at edges (``Phantom.fractions`` and
+        ``Phantom.second_labels``): every voxel with another label among its 26 neighbours is supersampled
+        n x n x n (True = 3, or an int 2-4) by painting the same patient (and lesions) on sub-voxel shifted
+        grids; costs about n^3 - 1 extra builds. ``labels`` is unchanged.
     """
     if not isinstance(voxel_mm, int | float) or not VOXEL_RANGE_MM[0] <= float(voxel_mm) <= VOXEL_RANGE_MM[1]:
         raise ValueError(f"voxel_mm={voxel_mm} outside the supported {VOXEL_RANGE_MM[0]}-{VOXEL_RANGE_MM[1]} mm")
@@ -144,6 +149,9 @@ def build_patient(
         raise ValueError("rotation_deg must be three angles (x, y, z) in degrees")
     if not 0.0 <= float(breathing_phase) <= 1.0:
         raise ValueError("breathing_phase must be between 0 and 1")
+    n_pv = 3 if partial_volume is True else int(partial_volume or 0)
+    if n_pv and not 2 <= n_pv <= 4:
+        raise ValueError("partial_volume must be True/False (0) or a supersampling factor of 2-4")
     if patient_id in qa.QA_BUILDERS:
         if region is not None:
             raise ValueError(f"QA phantom {patient_id!r} has no regions")
@@ -157,6 +165,8 @@ def build_patient(
         desc, builder = qa.QA_BUILDERS[patient_id]
         cv = builder(float(voxel_mm))
         ph = _to_phantom(cv, patient_id, desc, ())
+        if n_pv:
+            ph = _with_partial_volume(ph, lambda: builder(float(voxel_mm)).labels, n_pv)
         return _rotate(ph, rotation_deg)
     if patient_id not in ANATOMICAL:
         known = ", ".join([*ANATOMICAL, *qa.QA_BUILDERS])
@@ -174,7 +184,7 @@ def build_patient(
                 f"of {patient_id}"
             )
     ph = _build_anatomical(
-        patient_id, region, float(voxel_mm), scale, specs, seed, rotation_deg, float(breathing_phase)
+        patient_id, region, float(voxel_mm), scale, specs, seed, rotation_deg, float(breathing_phase), n_pv
     )
     return ph
 
@@ -188,16 +198,21 @@ def _build_anatomical(
     seed: int,
     rotation_deg: tuple[float, float, float],
     breathing_phase: float,
+    n_pv: int = 0,
 ) -> Phantom:
-    rng = np.random.default_rng(seed)
     p = body.body_params(kind, scale, breathing_phase)
     grow = 1.0 + max(scale - 1.0, 0.0)
     bbox = _region_bbox(kind, region, p, grow)
-    cv = make_canvas(bbox, voxel)  # type: ignore[arg-type]
-    if region == "hand":
-        body.paint_hand_only(cv, p, side=-1)
-    else:
-        body.paint_body(cv, p, scale, rng)
+
+    def paint() -> Canvas:
+        cv = make_canvas(bbox, voxel)  # type: ignore[arg-type]
+        if region == "hand":
+            body.paint_hand_only(cv, p, side=-1)
+        else:
+            body.paint_body(cv, p, scale, np.random.default_rng(seed))
+        return cv
+
+    cv = paint()
     truths: list[LesionTruth] = []
     lesion_rng = np.random.default_rng([seed, 1])
     for i, spec in enumerate(specs, start=1):
@@ -209,7 +224,56 @@ def _build_anatomical(
         truths.append(insert_lesion(cv, spec, i, lesion_rng))
     desc = ANATOMICAL[kind] + (f"; region {region}" if region else "") + (f"; size scale {scale:.2f}")
     ph = _to_phantom(cv, kind, desc, tuple(truths))
+    if n_pv:
+        replays = list(cv.context.get("lesion_replays", []))  # type: ignore[call-overload]
+
+        def repaint() -> np.ndarray:
+            cv2 = paint()
+            replay_lesions(cv2, replays)
+            return cv2.labels
+
+        ph = _with_partial_volume(ph, repaint, n_pv)
     return _rotate(ph, rotation_deg)
+
+
+def _with_partial_volume(ph: Phantom, repaint: Callable[[], np.ndarray], n: int) -> Phantom:
+    """Partial-volume fractions by n x n x n supersampling of the edge voxels.
+
+    The sub-voxel samples come from painting the phantom again on grids shifted by (i + 1/2)/n - 1/2 of a
+    voxel along each axis (``repaint`` inside :func:`subvoxel_shift`), i.e. at the centres of the n^3
+    sub-voxels; for odd n the centre sample is ``ph.labels`` itself. Only voxels with another label among
+    their 26 neighbours are counted; the others are pure.
+    """
+    from dataclasses import replace
+
+    from . import _kernels
+
+    labels = ph.labels
+    edge = _kernels.edge_voxels(labels)
+    flat = labels.reshape(-1)
+    offs = [(i + 0.5) / n - 0.5 for i in range(n)]
+    samples = np.empty((len(edge), n**3), dtype=np.uint8)
+    dz, dy, dx = ph.voxel_mm
+    col = 0
+    for oz in offs:
+        for oy in offs:
+            for ox in offs:
+                if ox == oy == oz == 0.0:
+                    samples[:, col] = flat[edge]
+                else:
+                    with subvoxel_shift((ox * dx, oy * dy, oz * dz)):
+                        sub = repaint()
+                    if sub.shape != labels.shape:
+                        raise RuntimeError("sub-voxel shifted grid changed shape")
+                    samples[:, col] = sub.reshape(-1)[edge]
+                col += 1
+    labs, fracs = _kernels.pv_reduce(samples, min(n**3, 4))
+    mixed = fracs[:, 0] < 1.0
+    keep = max(int((fracs[mixed] > 0).sum(axis=1).max(initial=1)), 1)
+    pv = PartialVolume(
+        index=edge[mixed], labels=labs[mixed, :keep].copy(), fractions=fracs[mixed, :keep].copy(), samples=n**3
+    )
+    return replace(ph, partial_volume=pv)
 
 
 def _to_phantom(cv: Canvas, pid: str, desc: str, truths: tuple[LesionTruth, ...]) -> Phantom:
@@ -248,6 +312,17 @@ def _rotate(ph: Phantom, rotation_deg: tuple[float, float, float]) -> Phantom:
     c = (np.array(ph.labels.shape) - 1) / 2.0
     off = c - m @ c
     lab = ndimage.affine_transform(ph.labels, m, offset=off, order=0, mode="constant", cval=0)
+    pv = ph.partial_volume
+    if pv is not None:  # nearest neighbour like the labels: each output voxel takes its source voxel's row
+        rows = np.full(int(np.prod(ph.labels.shape)), -1, dtype=np.int32)
+        rows[pv.index] = np.arange(len(pv.index), dtype=np.int32)
+        srcvol = ndimage.affine_transform(
+            rows.reshape(ph.labels.shape), m, offset=off, order=0, mode="constant", cval=-1
+        )
+        src = srcvol.reshape(-1)
+        out_idx = np.nonzero(src >= 0)[0]
+        r = src[out_idx]
+        pv = PartialVolume(index=out_idx, labels=pv.labels[r], fractions=pv.fractions[r], samples=pv.samples)
     truths = tuple(
         replace(t, mask=ndimage.affine_transform(t.mask.astype(np.uint8), m, offset=off, order=0) > 0)
         for t in ph.lesions
@@ -257,6 +332,7 @@ def _rotate(ph: Phantom, rotation_deg: tuple[float, float, float]) -> Phantom:
         labels=lab,
         lesions=truths,
         description=ph.description + f"; rotated {tuple(float(a) for a in rotation_deg)} deg",
+        partial_volume=pv,
     )
 
 

@@ -299,3 +299,83 @@ def paint_loft(labels, k0, j0, i0, z, y, x, o, ax, wk, cuk, cvk, ak, bk, pw, w0,
                     v = labels[k0 + k, j0 + j, i0 + i]
                     if allowed[v]:
                         labels[k0 + k, j0 + j, i0 + i] = label
+
+
+@njit(cache=True, nogil=True)
+def edge_voxels(labels):  # noqa: ANN001, ANN201
+    """Flat indices of voxels with a different label among their 26 neighbours (inside the volume).
+
+    Separable: a voxel is pure when its 3-run along x is uniform (pass 1), the three such runs along y have
+    the same value (pass 2) and likewise along z (pass 3)."""
+    nz, ny, nx = labels.shape
+    ux = np.zeros((nz, ny, nx), dtype=np.bool_)  # uniform over x-1..x+1
+    for k in range(nz):
+        for j in range(ny):
+            for i in range(nx):
+                v = labels[k, j, i]
+                ok = True
+                if i > 0 and labels[k, j, i - 1] != v:
+                    ok = False
+                if i < nx - 1 and labels[k, j, i + 1] != v:
+                    ok = False
+                ux[k, j, i] = ok
+    uy = np.zeros((nz, ny, nx), dtype=np.bool_)  # uniform over the 3x3 block in x, y
+    for k in range(nz):
+        for j in range(ny):
+            for i in range(nx):
+                if not ux[k, j, i]:
+                    continue
+                v = labels[k, j, i]
+                ok = True
+                for jj in (j - 1, j + 1):
+                    if 0 <= jj < ny and (not ux[k, jj, i] or labels[k, jj, i] != v):
+                        ok = False
+                uy[k, j, i] = ok
+    out = np.empty(labels.size, dtype=np.int64)
+    n = 0
+    for k in range(nz):
+        for j in range(ny):
+            for i in range(nx):
+                ok = uy[k, j, i]
+                if ok:
+                    v = labels[k, j, i]
+                    for kk in (k - 1, k + 1):
+                        if 0 <= kk < nz and (not uy[kk, j, i] or labels[kk, j, i] != v):
+                            ok = False
+                if not ok:
+                    out[n] = (k * ny + j) * nx + i
+                    n += 1
+    return out[:n].copy()
+
+
+@njit(cache=True, nogil=True)
+def pv_reduce(samples, kmax):  # noqa: ANN001, ANN201
+    """Per row of sub-voxel sample labels: the distinct labels by decreasing count (ties: smaller label first)
+    and their fractions, in ``kmax`` columns (the last column absorbs any further labels)."""
+    n, m = samples.shape
+    labs = np.zeros((n, kmax), dtype=np.uint8)
+    frac = np.zeros((n, kmax), dtype=np.float32)
+    counts = np.zeros(256, dtype=np.int64)
+    for r in range(n):
+        for c in range(m):
+            counts[samples[r, c]] += 1
+        k = 0
+        placed = 0
+        while placed < m:
+            best, best_n = 0, 0
+            for c in range(m):  # most frequent remaining label
+                v = samples[r, c]
+                cn = counts[v]
+                if cn > best_n or (cn == best_n and cn > 0 and v < best):
+                    best, best_n = v, cn
+            if k < kmax:
+                labs[r, k] = best
+                frac[r, k] = best_n / m
+                k += 1
+            else:
+                frac[r, kmax - 1] += best_n / m
+            placed += best_n
+            counts[best] = 0
+        for c in range(k, kmax):
+            labs[r, c] = labs[r, 0]
+    return labs, frac

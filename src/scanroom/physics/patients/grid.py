@@ -8,7 +8,9 @@ All coordinates are LPS millimetres (x left, y posterior, z superior); arrays ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -419,9 +421,30 @@ def rotation_matrix(rx_deg: float, ry_deg: float, rz_deg: float) -> np.ndarray:
     return rz @ ry @ rx
 
 
+_SHIFT: ContextVar[tuple[float, float, float]] = ContextVar("subvoxel_shift", default=(0.0, 0.0, 0.0))
+
+
+@contextmanager
+def subvoxel_shift(shift_mm: tuple[float, float, float]) -> Iterator[None]:
+    """Within the block, :func:`make_canvas` moves every voxel centre by ``shift_mm`` (x, y, z), keeping the
+    shape: painting the same model again samples it at sub-voxel offsets (partial-volume supersampling)."""
+    token = _SHIFT.set((float(shift_mm[0]), float(shift_mm[1]), float(shift_mm[2])))
+    try:
+        yield
+    finally:
+        _SHIFT.reset(token)
+
+
+def current_shift() -> tuple[float, float, float]:
+    return _SHIFT.get()
+
+
 def make_canvas(bbox: BBox, voxel_mm: float) -> Canvas:
     """A canvas of isotropic voxels covering bbox (x0, x1, y0, y1, z0, z1) mm."""
     x0, x1, y0, y1, z0, z1 = bbox
     n = [max(int(round((hi - lo) / voxel_mm)), 1) for lo, hi in ((z0, z1), (y0, y1), (x0, x1))]
+    sx, sy, sz = _SHIFT.get()
     origin = (x0 + voxel_mm / 2, y0 + voxel_mm / 2, z0 + voxel_mm / 2)
+    if sx or sy or sz:
+        origin = (origin[0] + sx, origin[1] + sy, origin[2] + sz)
     return Canvas(shape=(n[0], n[1], n[2]), voxel_mm=(voxel_mm,) * 3, origin_mm=origin)

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import _kernels as _k
-from .grid import Canvas
+from .grid import Canvas, current_shift
 
 # RAS mm extents of the 2 mm MNI grid are read from the image affine.
 
@@ -122,7 +122,8 @@ def paint_head(cv: Canvas, centre_lps: tuple[float, float, float], scale: float,
             np.array([cv.label(n) for n in tissue], dtype=np.uint8),
         )
         block.setflags(write=False)
-        _HEAD_CACHE.put(key, block)
+        if current_shift() == (0.0, 0.0, 0.0):  # sub-voxel shifted copies (partial volume) are one-offs
+            _HEAD_CACHE.put(key, block)
     sub = cv.labels[sl]
     np.copyto(sub, block, where=block != 0)
 

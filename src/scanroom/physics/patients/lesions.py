@@ -248,6 +248,28 @@ def _ellipsoid_mask(cv: Canvas, c: np.ndarray, radii: tuple[float, float, float]
     return m
 
 
+def _ellipsoid_mask_mm(
+    cv: Canvas, c_mm: tuple[float, float, float], radii: tuple[float, float, float], organs: tuple[str, ...]
+) -> np.ndarray:
+    """Voxels of ``organs`` whose centre lies in the axis-aligned ellipsoid (centre in mm; any grid, e.g. one
+    shifted by a fraction of a voxel). Evaluated inside the ellipsoid's bounding box only."""
+    m = np.zeros(cv.shape, dtype=bool)
+    cx, cy, cz = c_mm
+    rx, ry, rz = radii
+    sl = cv.index_range((cx - rx, cx + rx, cy - ry, cy + ry, cz - rz, cz + rz))
+    if sl is None:
+        return m
+    dz, dy, dx = cv.voxel_mm
+    ox, oy, oz = cv.origin_mm
+    X = ox + dx * np.arange(sl[2].start, sl[2].stop)[None, None, :]
+    Y = oy + dy * np.arange(sl[1].start, sl[1].stop)[None, :, None]
+    Z = oz + dz * np.arange(sl[0].start, sl[0].stop)[:, None, None]
+    lut = np.zeros(256, dtype=bool)
+    lut[[cv.label(n) for n in organs if cv.has(n)]] = True
+    m[sl] = (((X - cx) / rx) ** 2 + ((Y - cy) / ry) ** 2 + ((Z - cz) / rz) ** 2 <= 1.0) & lut[cv.labels[sl]]
+    return m
+
+
 def _organ_of(cv: Canvas, mask: np.ndarray, names: tuple[str, ...]) -> str:
     ids = [cv.label(n) for n in names if cv.has(n)]
     vals, counts = np.unique(cv.labels[mask], return_counts=True)
@@ -279,17 +301,17 @@ def insert_lesion(cv: Canvas, spec: LesionSpec, instance: int, rng: np.random.Ge
     params: dict[str, float | str] = {k: v for k, v in spec.params.items()}
     extra: list[tuple[np.ndarray, str]] = []  # additional (mask, material) e.g. oedema
     handler = _HANDLERS.get(t.lesion_id, _solid)
-    mask, organ, centre, material, extra = handler(cv, spec, tuple(present), size, rng, what)
+    mask, organ, centre, material, extra, replay = handler(cv, spec, tuple(present), size, rng, what)
     if displaced := spec.params.get("displaced_mm"):
         params["displaced_mm"] = float(displaced)
+    if (radii := getattr(replay, "radii_mm", None)) is not None:  # ellipsoidal lesions: exact semi-axes
+        for axis, r in zip("xyz", radii, strict=True):
+            params[f"radius_{axis}_mm"] = round(float(r), 4)
     if not mask.any():
         raise ValueError(f"{what}: lesion of {size:g} mm is below the voxel size; use a finer voxel_mm")
     name = f"lesion-{instance}-{t.lesion_id}"
-    lab = cv.define(name, material)
-    for m2, mat2 in extra:
-        l2 = cv.define(f"{name}-{mat2}", mat2)
-        cv.labels[m2] = l2
-    cv.labels[mask] = lab
+    _label_lesion(cv, name, material, mask, extra)
+    cv.context.setdefault("lesion_replays", []).append((name, material, replay))  # type: ignore[attr-defined]
     full = mask.copy()
     for m2, _ in extra:
         full |= m2
@@ -304,6 +326,22 @@ def insert_lesion(cv: Canvas, spec: LesionSpec, instance: int, rng: np.random.Ge
         mask=full,
         params=params,
     )
+
+
+def _label_lesion(cv: Canvas, name: str, material: str, mask: np.ndarray, extra: list) -> None:
+    lab = cv.define(name, material)
+    for m2, mat2 in extra:
+        l2 = cv.define(f"{name}-{mat2}", mat2)
+        cv.labels[m2] = l2
+    cv.labels[mask] = lab
+
+
+def replay_lesions(cv: Canvas, records: list) -> None:
+    """Insert recorded lesions again, same geometry and labels, into another canvas of the same patient (e.g.
+    one shifted by a fraction of a voxel for partial-volume sampling); no random draws."""
+    for name, material, replay in records:
+        mask, extra = replay(cv)
+        _label_lesion(cv, name, material, mask, extra)
 
 
 def _solid(
@@ -329,11 +367,23 @@ def _solid(
     extra = []
     if t.lesion_id == "brain-haemorrhage" and spec.params.get("stage") == "subacute":
         material = "haemorrhage-subacute"
+    big = tuple(x * 1.9 for x in radii)
     if t.lesion_id == "brain-tumour":
         brain = _organ_mask(cv, _BRAIN)
-        oed = _ellipsoid_mask(cv, c, tuple(x * 1.9 for x in radii)) & brain & ~mask & _organ_mask(cv, ("white-matter",))
+        oed = _ellipsoid_mask(cv, c, big) & brain & ~mask & _organ_mask(cv, ("white-matter",))  # type: ignore[arg-type]
         extra.append((oed, "oedema"))
-    return mask, _organ_of(cv, mask, organs), _centre_mm(cv, c), material, extra
+    c_mm = _centre_mm(cv, c)
+    tumour = t.lesion_id == "brain-tumour"
+
+    def replay(cv2: Canvas) -> tuple[np.ndarray, list]:
+        m = _ellipsoid_mask_mm(cv2, c_mm, radii, organs)
+        if not tumour:
+            return m, []
+        oed = _ellipsoid_mask_mm(cv2, c_mm, big, ("white-matter",)) & ~m  # type: ignore[arg-type]
+        return m, [(oed, "oedema")]
+
+    replay.radii_mm = radii  # type: ignore[attr-defined]
+    return mask, _organ_of(cv, mask, organs), c_mm, material, extra, replay
 
 
 def _ms(
@@ -355,9 +405,15 @@ def _ms(
         radii = (s / 2 * 0.7, s / 2 * 0.7, s / 2)  # ovoid, long axis perpendicular to ventricles (Dawson)
         c = _place(cv, wm, radii, rng, what, prefer=near)
         mask |= _ellipsoid_mask(cv, c, radii) & wm
-        centres.append(c)
-    c0 = centres[0]
-    return mask, "white-matter", _centre_mm(cv, c0), "ms-plaque", []
+        centres.append((_centre_mm(cv, c), radii))
+
+    def replay(cv2: Canvas) -> tuple[np.ndarray, list]:
+        m = np.zeros(cv2.shape, dtype=bool)
+        for c_mm, rr in centres:
+            m |= _ellipsoid_mask_mm(cv2, c_mm, rr, ("white-matter",))
+        return m, []
+
+    return mask, "white-matter", centres[0][0], "ms-plaque", [], replay
 
 
 def _pneumothorax(
@@ -377,7 +433,13 @@ def _pneumothorax(
     mask = lung & ~inner
     idx = np.argwhere(mask)
     centre = _centre_mm(cv, idx[len(idx) // 2]) if len(idx) else (cx, cy, cz)
-    return mask, name, centre, "air", []
+
+    def replay(cv2: Canvas) -> tuple[np.ndarray, list]:
+        Z, Y, X = cv2.z[:, None, None], cv2.y[None, :, None], cv2.x[None, None, :]
+        inner = _lung_shape((X - cx) / (a * k), (Y - cy) / (b * k), (Z - cz) / (c * k))
+        return _organ_mask(cv2, (name,)) & ~inner, []
+
+    return mask, name, centre, "air", [], replay
 
 
 def _effusion(
@@ -396,7 +458,13 @@ def _effusion(
     mask = lung & (level >= Z) & (ymid - 20 <= Y)
     idx = np.argwhere(mask)
     centre = _centre_mm(cv, idx[len(idx) // 2]) if len(idx) else (0.0, 0.0, float(zbase))
-    return mask, name, centre, "simple-cyst", []
+
+    def replay(cv2: Canvas) -> tuple[np.ndarray, list]:
+        Z, Y = cv2.z[:, None, None], cv2.y[None, :, None]
+        level = zbase + size + 0.3 * np.clip(Y - ymid, -40, 40)
+        return _organ_mask(cv2, (name,)) & (level >= Z) & (ymid - 20 <= Y), []
+
+    return mask, name, centre, "simple-cyst", [], replay
 
 
 def _bone_break(
@@ -481,7 +549,8 @@ def _fracture(
             if gap.any():
                 side_name = "left" if s > 0 else "right"
                 params_organ = f"rib-{n}-{side_name}"
-                return gap, params_organ, (float(c[0]), float(c[1]), float(c[2])), t.material, []
+                args = (c, axis, size, 6.0, bone, displaced, outward, 25.0)
+                return gap, params_organ, (float(c[0]), float(c[1]), float(c[2])), t.material, [], _break_replay(args)
         raise ValueError(f"{what}: no rib of the requested kind lies in this region")
     if t.lesion_id == "radius-fracture":
         s = 1 if side_txt == "left" else -1
@@ -490,18 +559,19 @@ def _fracture(
             raise ValueError(f"{what}: radius not in this region")
         p0, p1 = (np.asarray(v, float) for v in rad)  # type: ignore[misc]
         c = p1 + (p0 - p1) * (22.0 / np.linalg.norm(p0 - p1))  # ~2 cm proximal to the articular surface
-        gap = _bone_break(
-            cv,
+        args = (
             c,
             p1 - p0,
             size,
             22.0,  # the whole distal radius (styloid included) lies within 25 mm of its axis
             ("radius-cortical", "radius-cancellous"),
             displaced,
-            np.array([0.0, 1.0, 0.0]),
+            np.array([0.0, 1.0, 0.0]),  # dorsal displacement (Colles)
             25.0,
-        )  # dorsal displacement (Colles)
-        return gap, f"radius-{'left' if s > 0 else 'right'}", tuple(float(v) for v in c), t.material, []
+        )
+        gap = _bone_break(cv, *args)
+        organ = f"radius-{'left' if s > 0 else 'right'}"
+        return gap, organ, tuple(float(v) for v in c), t.material, [], _break_replay(args)
     # scaphoid
     s = 1 if side_txt == "left" else -1
     carp: dict = cv.context.get("carpals", {})  # type: ignore[assignment]
@@ -511,8 +581,7 @@ def _fracture(
     c = np.asarray(c, float)
     axis = np.asarray(carp.get(f"scaphoid-axis-{s}", (0.3, 0.0, 1.0)), float)  # long axis: waist across it
     side_dir = np.cross(axis, [0.0, 1.0, 0.0])
-    gap = _bone_break(
-        cv,
+    args = (
         c,
         axis,
         size,
@@ -522,7 +591,16 @@ def _fracture(
         side_dir / max(float(np.linalg.norm(side_dir)), 1e-9),
         14.0,
     )
-    return gap, f"scaphoid-{'left' if s > 0 else 'right'}", tuple(float(v) for v in c), t.material, []
+    gap = _bone_break(cv, *args)
+    organ = f"scaphoid-{'left' if s > 0 else 'right'}"
+    return gap, organ, tuple(float(v) for v in c), t.material, [], _break_replay(args)
+
+
+def _break_replay(args: tuple) -> object:
+    def replay(cv2: Canvas) -> tuple[np.ndarray, list]:
+        return _bone_break(cv2, *args), []
+
+    return replay
 
 
 _HANDLERS = {

@@ -7,6 +7,11 @@ Geometry follows the public specifications where one exists:
   58.4 mm radius; bar-pattern module 1-10 lp/cm in aluminium; uniformity module). Not a replica.
 - mr-qa: after the ACR large MRI phantom (190 mm inner diameter, 148 mm long; resolution hole arrays,
   crossed 1:10 slice-thickness ramps, uniform section, 10 mm grid). Not a replica.
+- nema-iec-body: after the NEMA NU 2 / IEC 61675-1 body phantom: torso-shaped PMMA shell 180 mm long inside,
+  six spheres of 10, 13, 17, 22, 28 and 37 mm inner diameter (1 mm walls) with centres on a 114.4 mm
+  diameter circle in one transverse plane, and a 50 mm lung insert along the axis. The outline (a half-circle
+  of 147 mm radius over a 77 mm deep base with 77 mm corner radii) is approximate **[verify against the
+  standard's drawing]**; not a replica. Spheres are the partial-volume / recovery-coefficient test objects.
 - us-qa: tissue-mimicking block (1540 m/s, 0.5 dB/cm/MHz; AIUM/IEC 61391-1 style) with anechoic cysts and
   nylon wire targets.
 Scanner axis = patient z (head-foot); LPS as everywhere.
@@ -136,6 +141,52 @@ def mr_qa(voxel: float) -> Canvas:
     return cv
 
 
+NEMA_SPHERES_MM = (10.0, 13.0, 17.0, 22.0, 28.0, 37.0)
+
+
+def nema_iec_body(voxel: float) -> Canvas:
+    """Body phantom with six spheres (hot: tracer solution) in water and a lung insert; spheres at z = 0."""
+    length, wall = 180.0, 3.0
+    r_top, depth_base, r_corner = 147.0, 77.0, 77.0
+    z0, z1 = -length / 2 - 20.0, length / 2 + 20.0  # spheres 70 mm below the lid (lid at z1 - 20)
+    cv = make_canvas((-r_top - wall - 6, r_top + wall + 6, -r_top - wall - 6, depth_base + wall + 6, z0, z1), voxel)
+    cv.define("shell", "pmma")
+    cv.define("background", "water")
+    cv.define("lung-insert", "lung")
+    cv.define("sphere-wall", "pmma")
+    zl0, zl1 = -90.0, 90.0  # interior, mm
+    zc_lid = zl1
+
+    def outline(r_add: float):  # noqa: ANN202
+        # anterior (-y) half-circle of radius r_top; posterior (+y) base of depth depth_base, rounded corners
+        def fn(zz, yy, xx):  # noqa: ANN001, ANN202
+            top = (yy <= 0) & (xx**2 + yy**2 <= (r_top + r_add) ** 2)
+            xin = r_top - r_corner
+            base = (yy > 0) & (yy <= depth_base + r_add) & (np.abs(xx) <= r_top + r_add)
+            corner = (np.abs(xx) > xin) & (yy > depth_base - r_corner)
+            round_ = (np.abs(xx) - xin) ** 2 + (yy - (depth_base - r_corner)) ** 2 <= (r_corner + r_add) ** 2
+            return (top | (base & (~corner | round_))) & (zz >= zl0 - r_add) & (zz <= zl1 + r_add)
+
+        return fn
+
+    bb = (-r_top - wall, r_top + wall, -r_top - wall, depth_base + wall, zl0 - wall, zl1 + wall)
+    cv.paint("shell", outline(wall), bb)
+    cv.paint("background", outline(0.0), bb)
+    cv.elliptic_cylinder("lung-insert", (0.0, 0.0), (25.0, 25.0), zl0, zl1)
+    zc = zc_lid - 70.0
+    spheres = {}
+    for k, d in enumerate(NEMA_SPHERES_MM):
+        ang = np.radians(60.0 * k + 30.0)
+        c = (57.2 * np.cos(ang), -57.2 * np.sin(ang), zc)
+        name = f"sphere-{int(d)}mm"
+        cv.define(name, "nm-flood-solution")
+        cv.ellipsoid("sphere-wall", c, (d / 2 + 1.0,) * 3)
+        cv.ellipsoid(name, c, (d / 2,) * 3)
+        spheres[name] = (c, d)
+    cv.context["spheres"] = spheres
+    return cv
+
+
 def us_qa(voxel: float) -> Canvas:
     """Block 120 (x) x 160 (depth, +y) x 60 (z) mm; probe on the anterior face (y = 0)."""
     cv = make_canvas((-65, 65, -5, 165, -35, 35), voxel)
@@ -189,6 +240,10 @@ QA_BUILDERS = {
     "ctdi-body": ("CTDI body phantom: PMMA, 32 cm, centre + 4 peripheral holes", lambda v: ctdi(320, v)),
     "ct-qa": ("CT QA phantom: HU-linearity inserts, bar patterns 1-10 lp/cm, uniform section", ct_qa),
     "mr-qa": ("MR QA phantom: resolution arrays, slice-thickness ramps, uniformity, geometry grid", mr_qa),
+    "nema-iec-body": (
+        "NEMA IEC body phantom: six hot spheres 10-37 mm and a lung insert in a torso-shaped water phantom",
+        nema_iec_body,
+    ),
     "us-qa": ("Ultrasound QA phantom: anechoic cysts and nylon wire targets in tissue-mimicking gel", us_qa),
     "nm-flood": ("Gamma-camera flood source: uniform sheet of tracer solution", nm_flood),
     "step-wedge": ("Aluminium step wedge, 10 steps of 1 mm, for radiography", step_wedge),
