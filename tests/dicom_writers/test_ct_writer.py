@@ -172,3 +172,104 @@ def test_slice_positions_must_match_slices() -> None:
     acq.dicom["slice_positions_mm"] = Z[:-1]
     with pytest.raises(ValueError, match="slice_positions_mm"):
         to_datasets(acq, CTX)
+
+
+# -- the scout (localizer) --------------------------------------------------------------------------------
+
+# PS3.3 C.11.1.1.2 defines US (unspecified) for values that are not HU; dicom3tools (2022) knows only HU for CT
+SCOUT_WARNINGS = {"Warning - Unrecognized defined term <US> for value 1 of attribute <Rescale Type>"}
+SCOUT_ROWS, SCOUT_COLS = 300, 200
+
+
+def _scout_image(dtype: type = np.uint16) -> np.ndarray:
+    yy, xx = np.mgrid[:SCOUT_ROWS, :SCOUT_COLS]
+    body = np.abs(xx - SCOUT_COLS / 2) < 60
+    return (np.where(body, 2000, 100) + (yy % 7)).astype(dtype)
+
+
+def _with_scout(view: str = "AP", **settings: Any) -> Acquisition:
+    acq = _acquisition()
+    acq.extras["scout"] = _scout_image(settings.pop("dtype", np.uint16))
+    acq.dicom["scout"] = {"pixel_spacing_mm": (1.5, 2.5), "kvp": 120.0, "mas": 40.0, "view": view,
+                          "image_position": [-248.75, 0.0, 50.0], "image_orientation": [1, 0, 0, 0, 0, -1],
+                          **settings}
+    return acq
+
+
+def test_scout_is_a_valid_localizer_in_its_own_series(tmp_path: Path) -> None:
+    paths = _write(_with_scout(), tmp_path)
+    assert len(paths) == SLICES + 2  # axial images first (unchanged), then the scout, then the dose report
+    errors, warnings = dciodvfy(paths[-2])
+    assert errors == [] and set(warnings) <= SCOUT_WARNINGS, (errors, warnings)
+    errors, warnings = dciodvfy(paths[-1])
+    assert errors == [] and warnings == [], (errors, warnings)
+    axial, scout = pydicom.dcmread(paths[0]), pydicom.dcmread(paths[-2])
+    assert axial.ImageType == ["ORIGINAL", "PRIMARY", "AXIAL"] and axial.SeriesNumber == 2
+    assert scout.SOPClassUID == CT_IMAGE and scout.ImageType == ["ORIGINAL", "PRIMARY", "LOCALIZER"]
+    assert scout.SeriesNumber == 1 and scout.SeriesInstanceUID != axial.SeriesInstanceUID
+    assert scout.FrameOfReferenceUID == axial.FrameOfReferenceUID
+    assert scout.StudyInstanceUID == axial.StudyInstanceUID
+    assert scout.IrradiationEventUID != axial.IrradiationEventUID
+    assert [float(v) for v in scout.ImageOrientationPatient] == [1, 0, 0, 0, 0, -1]
+    assert [float(v) for v in scout.ImagePositionPatient] == [-248.75, 0.0, 50.0]
+    assert [float(v) for v in scout.PixelSpacing] == [1.5, 2.5]
+    assert "PatientOrientation" not in scout and "ScanOptions" not in scout and "ContrastBolusAgent" not in scout
+    assert scout.RescaleType == "US" and float(scout.RescaleSlope) == 1.0
+    assert float(scout.KVP) == 120.0 and scout.Exposure == 40
+    np.testing.assert_array_equal(scout.pixel_array, _scout_image())
+
+
+def test_scout_irradiation_event_in_the_dose_report(tmp_path: Path) -> None:
+    paths = _write(_with_scout(tube_current_ma=50.0, dlp_mgycm=3.0, ctdivol_mgy=0.2), tmp_path)
+    axial, scout, report = pydicom.dcmread(paths[0]), pydicom.dcmread(paths[-2]), pydicom.dcmread(paths[-1])
+    accumulated = find(report, "113811")
+    assert numeric(child(accumulated, "113812"))[0] == 2
+    assert numeric(child(accumulated, "113813"))[0] == pytest.approx(412.0 + 3.0)
+    events = find_all(report, "113819")
+    assert len(events) == 2
+    scout_event, scan_event = events
+    assert scout.IrradiationEventUID == child(scout_event, "113769").UID
+    assert axial.IrradiationEventUID == child(scan_event, "113769").UID
+    assert child(scout_event, "113820").ConceptCodeSequence[0].CodeValue == "113805"  # constant angle
+    parameters = child(scout_event, "113822")
+    # 300 rows × 1.5 mm of table travel from z = 50 mm downwards
+    assert numeric(child(parameters, "113825")) == (pytest.approx(450.0), "mm")
+    assert numeric(child(parameters, "113897"))[0] == pytest.approx(50.75)
+    assert numeric(child(parameters, "113898"))[0] == pytest.approx(50.0 - 299 * 1.5 - 0.75)
+    assert numeric(child(parameters, "113824")) == (pytest.approx(40.0 / 50.0), "s")  # mAs / mA
+    assert axial.FrameOfReferenceUID == child(parameters, "112227").UID
+    assert not [c for c in parameters.ContentSequence if c.ConceptNameCodeSequence[0].CodeValue == "113828"]
+    source = child(parameters, "113831")
+    assert numeric(child(source, "113733")) == (120.0, "kV") and numeric(child(source, "113734")) == (50.0, "mA")
+    assert numeric(child(child(scout_event, "113829"), "113838")) == (3.0, "mGy.cm")
+    referenced = {ref.ReferencedSOPInstanceUID for series in
+                  report.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence
+                  for ref in series.ReferencedSOPSequence}
+    assert scout.SOPInstanceUID in referenced and axial.SOPInstanceUID in referenced
+
+
+def test_lateral_int16_scout_with_default_geometry(tmp_path: Path) -> None:
+    acq = _with_scout("LATERAL", dtype=np.int16)
+    del acq.dicom["scout"]["image_position"], acq.dicom["scout"]["image_orientation"]
+    paths = _write(acq, tmp_path)
+    errors, warnings = dciodvfy(paths[-2])
+    assert errors == [] and set(warnings) <= SCOUT_WARNINGS, (errors, warnings)
+    scout = pydicom.dcmread(paths[-2])
+    assert scout.PixelRepresentation == 1
+    assert [float(v) for v in scout.ImageOrientationPatient] == [0, 1, 0, 0, 0, -1]
+    position = np.array([float(v) for v in scout.ImagePositionPatient])
+    centre = position + np.array([0, 1, 0]) * 2.5 * (SCOUT_COLS - 1) / 2 + np.array([0, 0, -1]) * 1.5 * (
+        SCOUT_ROWS - 1) / 2
+    np.testing.assert_allclose(centre, [0.0, 0.0, (Z[0] + Z[-1]) / 2], atol=1e-6)
+    report = pydicom.dcmread(paths[-1])
+    scout_event = find_all(report, "113819")[0]
+    # no mA or time given: beam-on time from the table travel at the default 100 mm/s
+    assert numeric(child(child(scout_event, "113822"), "113824"))[0] == pytest.approx(450.0 / 100.0)
+    assert not [c for c in scout_event.ContentSequence if c.ConceptNameCodeSequence[0].CodeValue == "113829"]
+
+
+def test_scout_needs_pixel_spacing() -> None:
+    acq = _with_scout()
+    del acq.dicom["scout"]["pixel_spacing_mm"]
+    with pytest.raises(ValueError, match="pixel_spacing_mm"):
+        to_datasets(acq, CTX)

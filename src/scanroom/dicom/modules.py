@@ -475,19 +475,26 @@ def ct_image_module(ds: Dataset, *, kvp: float | None, rescale_intercept: float,
                     water_equivalent_diameter_mm: float | None = None, wed_method: Code | None = None,
                     focal_spot_mm: float | None = None, distance_source_to_detector_mm: float | None = None,
                     distance_source_to_patient_mm: float | None = None, filter_type: str = "",
-                    table_height_mm: float | None = None) -> None:
-    """C.8.2.1 CT Image Module (single-energy). Image Type value 3 (AXIAL) is set by the General Image Module."""
+                    table_height_mm: float | None = None, rescale_type: str | None = None) -> None:
+    """C.8.2.1 CT Image Module (single-energy). Image Type value 3 (AXIAL or LOCALIZER) is set by the General
+    Image Module.
+
+    A LOCALIZER (scout, topogram: stationary tube, moving table) gets no Scan Options or Rotation Direction, and
+    its stored values are not Hounsfield units: Rescale Type defaults to US (unspecified) for it, HU otherwise.
+    """
     if ds.SamplesPerPixel != 1 or ds.BitsAllocated != 16 or not 12 <= ds.BitsStored <= 16:
         raise ValueError("CT images are 16-bit allocated greyscale with 12 to 16 bits stored")
-    if len(ds.ImageType) < 3:
+    if len(ds.ImageType) < 3 or ds.ImageType[2] not in ("AXIAL", "LOCALIZER"):
         raise ValueError("CT Image Type needs value 3 (AXIAL or LOCALIZER)")
+    localizer = ds.ImageType[2] == "LOCALIZER"
     ds.RescaleIntercept = format_ds(rescale_intercept)
     ds.RescaleSlope = format_ds(rescale_slope)
-    ds.RescaleType = "HU"
+    ds.RescaleType = rescale_type or ("US" if localizer else "HU")
     ds.KVP = format_ds(kvp, 6) if kvp else ""
     ds.AcquisitionNumber = acquisition_number
-    helical = bool(pitch and pitch > 0)
-    ds.ScanOptions = "HELICAL" if helical else "AXIAL"
+    helical = bool(pitch and pitch > 0) and not localizer
+    if not localizer:
+        ds.ScanOptions = "HELICAL" if helical else "AXIAL"
     if data_collection_diameter_mm:
         ds.DataCollectionDiameter = format_ds(data_collection_diameter_mm, 6)
     if reconstruction_diameter_mm:
@@ -500,7 +507,8 @@ def ct_image_module(ds: Dataset, *, kvp: float | None, rescale_intercept: float,
         ds.GantryDetectorTilt = format_ds(gantry_tilt_deg, 6)
     if table_height_mm is not None:
         ds.TableHeight = format_ds(table_height_mm, 6)
-    ds.RotationDirection = "CW"
+    if not localizer:
+        ds.RotationDirection = "CW"
     _technique(ds, kvp=None, tube_current_ma=tube_current_ma, exposure_time_ms=exposure_time_ms, mas=mas,
                micro=False)
     if filter_type:

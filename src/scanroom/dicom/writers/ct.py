@@ -1,9 +1,11 @@
-"""CT → DICOM: a CT Image Storage series (one dataset per slice) and an X-Ray Radiation Dose SR (TID 10011).
+"""CT → DICOM: a CT Image Storage series (one dataset per slice), an optional localizer (scout) image and an
+X-Ray Radiation Dose SR (TID 10011).
 
 Images are built module by module as PS3.3 A.3 lists them for the CT Image IOD; the dose report follows
-PS3.16 TID 10011 "CT Radiation Dose" with TID 10012 (accumulated dose), one TID 10013 "CT Irradiation Event"
-(acquisition parameters, TID 10014 scanning length, X-ray source parameters, CT dose with CTDIvol, DLP,
-phantom type, effective dose and the size-specific dose estimate).
+PS3.16 TID 10011 "CT Radiation Dose" with TID 10012 (accumulated dose) and one TID 10013 "CT Irradiation
+Event" per irradiation: the scout (Constant Angle Acquisition) when there is one, then the scan (acquisition
+parameters, TID 10014 scanning length, X-ray source parameters, CT dose with CTDIvol, DLP, phantom type,
+effective dose and the size-specific dose estimate).
 
 Contract (``Acquisition`` from the CT scanner):
 
@@ -17,7 +19,17 @@ Contract (``Acquisition`` from the CT scanner):
   (CT Image Exposure Time); the report's event exposure time is derived from the scan length, pitch,
   collimation and rotation time when those are known.
 * ``dose``: ``ctdivol_mgy``, ``dlp_mgycm``, ``ssde_mgy``, ``water_equivalent_diameter_cm``,
-  ``effective_dose_msv``, ``scan_length_mm`` (all optional).
+  ``effective_dose_msv``, ``scan_length_mm`` (all optional) — of the scan, without the scout.
+* scout (optional): ``extras["scout"]`` a 2-D uint16 or int16 image (rows, columns) and ``dicom["scout"]``
+  with ``pixel_spacing_mm`` (row, column; required with a scout), ``kvp``, ``mas`` (total for the scout),
+  ``view`` (AP or LATERAL), ``image_position`` (LPS of the first pixel's centre), ``image_orientation`` (6
+  direction cosines; default from the view, rows down to the feet); optional ``tube_current_ma``,
+  ``exposure_time_s``, ``table_speed_mm_s`` (beam-on time = length / speed when time and mA are unknown;
+  default 100 mm/s), ``window_centre``, ``window_width``, ``rescale_intercept``, ``rescale_slope``,
+  ``ctdivol_mgy``, ``dlp_mgycm`` (added to the DLP total), ``collimation_mm``, ``single_collimation_mm``
+  (default: the scan's). It is written as a CT Image with Image Type
+  ORIGINAL\\PRIMARY\\LOCALIZER in its own series (number 1) sharing the scan's Frame of Reference, after the
+  axial images (which stay first in the list), and reported as its own irradiation event.
 """
 
 from __future__ import annotations
@@ -47,8 +59,22 @@ DICOM_KEYS = (
     "slice_spacing_mm", "kernel", "fov_mm", "scan_fov_mm", "slice_positions_mm", "image_origin_xy_mm",
     "contrast_phase", "phantom_type",
     # optional extras understood when present
-    "patient_position", "gantry_tilt_deg", "max_tube_current_ma", "sid_mm", "sod_mm", "focal_spot_mm",
+    "patient_position", "gantry_tilt_deg", "max_tube_current_ma", "sid_mm", "sod_mm", "focal_spot_mm", "scout",
 )
+SCOUT_KEYS = (
+    "pixel_spacing_mm", "kvp", "mas", "view", "image_position", "image_orientation",
+    # optional extras understood when present
+    "tube_current_ma", "exposure_time_s", "table_speed_mm_s", "window_centre", "window_width", "rescale_intercept",
+    "rescale_slope", "ctdivol_mgy", "dlp_mgycm", "collimation_mm", "single_collimation_mm",
+)
+# Image Orientation (Patient) of a scout by view, LPS: AP seen from the front, lateral from the patient's left;
+# rows run down to the feet
+SCOUT_ORIENTATIONS: dict[str, tuple[float, ...]] = {
+    "AP": (1.0, 0.0, 0.0, 0.0, 0.0, -1.0),
+    "PA": (-1.0, 0.0, 0.0, 0.0, 0.0, -1.0),
+    "LATERAL": (0.0, 1.0, 0.0, 0.0, 0.0, -1.0),
+}
+DEFAULT_SCOUT_TABLE_SPEED_MM_S = 100.0
 
 Code = tuple[str, str, str]
 
@@ -123,14 +149,19 @@ def write_ct(acquisition: Acquisition, ctx: StudyContext) -> list[Dataset]:
     if acquisition.images.dtype not in (np.int16, np.uint16):
         raise ValueError(f"CT stored values must be int16 or uint16, not {acquisition.images.dtype}")
     ctx = dataclasses.replace(ctx, study_uid=ctx.study_uid or generate_uid(), when=ctx.moment())
-    irradiation_uid = generate_uid()
-    images = _ct_series(acquisition, ctx, irradiation_uid)
-    return [*images, _dose_report(acquisition, ctx, irradiation_uid, images)]
+    irradiation_uid, frame_uid = generate_uid(), generate_uid()
+    images = _ct_series(acquisition, ctx, irradiation_uid, frame_uid)
+    scout = None
+    if acquisition.extras.get("scout") is not None:
+        scout = _Scout.of(acquisition)
+        scout.dataset = _scout_image(acquisition, ctx, scout, frame_uid)
+    scouts = [scout.dataset] if scout and scout.dataset is not None else []
+    return [*images, *scouts, _dose_report(acquisition, ctx, irradiation_uid, images, scout)]
 
 
 # -- the images ------------------------------------------------------------------------------------------
 
-def _ct_series(acq: Acquisition, ctx: StudyContext, irradiation_uid: str) -> list[Dataset]:
+def _ct_series(acq: Acquisition, ctx: StudyContext, irradiation_uid: str, frame_uid: str) -> list[Dataset]:
     d, dose, display = acq.dicom, acq.dose, acq.display
     geometry = _geometry(acq)
     stored = np.asarray(acq.images)
@@ -140,7 +171,7 @@ def _ct_series(acq: Acquisition, ctx: StudyContext, irradiation_uid: str) -> lis
         intercept = 0.0 if stored.size and int(stored.min()) < 0 else -1024.0
     slope = float(display.get("rescale_slope", 1.0))
     bits = _bits_stored(stored, display.get("bits_stored"))
-    series_uid, frame_uid, acquisition_uid = generate_uid(), generate_uid(), generate_uid()
+    series_uid, acquisition_uid = generate_uid(), generate_uid()
     name = str(d.get("protocol_name") or d.get("protocol_id") or "CT")
     phase = str(d.get("contrast_phase") or "").strip()
     contrast = phase.upper() not in _NO_CONTRAST
@@ -192,9 +223,114 @@ def _ct_series(acq: Acquisition, ctx: StudyContext, irradiation_uid: str) -> lis
     return datasets
 
 
+# -- the scout (localizer) -------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class _Scout:
+    """The scout's image and technique, with its geometry worked out."""
+
+    pixels: np.ndarray
+    spacing: tuple[float, float]
+    view: str
+    orientation: tuple[float, ...]
+    position: tuple[float, float, float]
+    kvp: float | None
+    mas: float | None
+    ma: float | None
+    time_s: float
+    z_top: float
+    z_bottom: float
+    irradiation_uid: str
+    settings: dict[str, Any]
+    dataset: Dataset | None = None
+
+    @property
+    def length_mm(self) -> float:
+        return self.z_top - self.z_bottom
+
+    @classmethod
+    def of(cls, acq: Acquisition) -> _Scout:
+        pixels = np.asarray(acq.extras["scout"])
+        if pixels.ndim != 2 or pixels.dtype not in (np.uint16, np.int16):
+            raise ValueError(f"extras['scout'] must be a 2-D uint16 or int16 image, not {pixels.dtype} {pixels.shape}")
+        d = dict(acq.dicom.get("scout") or {})
+        if not d.get("pixel_spacing_mm"):
+            raise ValueError("dicom['scout']['pixel_spacing_mm'] (row, column) is required with a scout image")
+        spacing = (float(d["pixel_spacing_mm"][0]), float(d["pixel_spacing_mm"][1]))
+        view = str(d.get("view") or "AP").upper()
+        given = d.get("image_orientation")
+        if given is not None and len(given) != 6:
+            raise ValueError(f"scout image_orientation needs 6 direction cosines, not {len(given)}")
+        orientation = tuple(float(v) for v in given) if given is not None else \
+            SCOUT_ORIENTATIONS.get(view, SCOUT_ORIENTATIONS["AP"])
+        row_dir, col_dir = np.asarray(orientation[:3]), np.asarray(orientation[3:])
+        rows, cols = pixels.shape
+        extent = row_dir * spacing[1] * (cols - 1) + col_dir * spacing[0] * (rows - 1)
+        if d.get("image_position") is not None:
+            position = np.asarray([float(v) for v in d["image_position"]])
+        else:  # centred on the isocentre, halfway along the scan
+            z = _geometry(acq).z
+            position = np.array([0.0, 0.0, (max(z) + min(z)) / 2.0]) - extent / 2.0
+        corners_z = [float(position[2]), float(position[2] + extent[2])]
+        half_line = abs(float(col_dir[2])) * spacing[0] / 2.0 + abs(float(row_dir[2])) * spacing[1] / 2.0
+        z_top, z_bottom = max(corners_z) + half_line, min(corners_z) - half_line
+        kvp, mas, ma = _f(d, "kvp"), _f(d, "mas"), _f(d, "tube_current_ma")
+        time_s = _f(d, "exposure_time_s")
+        if time_s is None and mas is not None and ma:
+            time_s = mas / ma
+        if time_s is None:
+            time_s = (z_top - z_bottom) / (_f(d, "table_speed_mm_s") or DEFAULT_SCOUT_TABLE_SPEED_MM_S)
+        if ma is None and mas is not None and time_s > 0:
+            ma = mas / time_s
+        if mas is None and ma is not None:
+            mas = ma * time_s
+        return cls(pixels=pixels, spacing=spacing, view=view, orientation=orientation,
+                   position=(float(position[0]), float(position[1]), float(position[2])), kvp=kvp, mas=mas, ma=ma,
+                   time_s=time_s, z_top=z_top, z_bottom=z_bottom, irradiation_uid=generate_uid(), settings=d)
+
+
+def _scout_image(acq: Acquisition, ctx: StudyContext, scout: _Scout, frame_uid: str) -> Dataset:
+    d, settings = acq.dicom, scout.settings
+    name = f"Scout {scout.view}"
+    bits = _bits_stored(scout.pixels, None)
+    if "window_centre" in settings and "window_width" in settings:
+        centre, width = float(settings["window_centre"]), float(settings["window_width"])
+    else:
+        lo, hi = (np.percentile(scout.pixels, [1.0, 99.5]) if scout.pixels.size else (0.0, 1.0))
+        centre, width = float(lo + hi) / 2.0, max(float(hi - lo), 1.0)
+    ds = m.new_dataset(CT_IMAGE)
+    m.patient_module(ds, ctx)
+    m.general_study_module(ds, ctx)
+    m.patient_study_module(ds, ctx)
+    m.general_series_module(ds, ctx, modality="CT", series_uid=generate_uid(), series_number=1, description=name,
+                            body_part=str(d.get("body_part") or ""))
+    ds.PatientPosition = str(d.get("patient_position") or "HFS")
+    ds.ProtocolName = str(d.get("protocol_name") or d.get("protocol_id") or name)[:64]
+    m.frame_of_reference_module(ds, frame_of_reference_uid=frame_uid)
+    m.enhanced_general_equipment_module(ds, device_uid=_DEVICE_UID)
+    m.general_acquisition_module(ds, ctx, acquisition_number=1, acquisition_uid=generate_uid())
+    m.general_image_module(ds, ctx, instance_number=1, image_type=("ORIGINAL", "PRIMARY", "LOCALIZER"),
+                           image_plane=True)
+    ds.IrradiationEventUID = scout.irradiation_uid
+    ds.AnatomicRegionSequence = [m.code_item(*anatomic_region(d))]
+    m.image_plane_module(ds, pixel_spacing=scout.spacing, position=scout.position, orientation=scout.orientation,
+                         slice_thickness=None)
+    m.image_pixel_module(ds, scout.pixels, photometric="MONOCHROME2", bits_stored=bits)
+    m.ct_image_module(
+        ds, kvp=scout.kvp, rescale_intercept=float(settings.get("rescale_intercept", 0.0)),
+        rescale_slope=float(settings.get("rescale_slope", 1.0)), tube_current_ma=scout.ma,
+        exposure_time_ms=scout.time_s * 1000.0, mas=scout.mas, gantry_tilt_deg=0.0,
+        focal_spot_mm=_f(d, "focal_spot_mm"), distance_source_to_detector_mm=_f(d, "sid_mm"),
+        distance_source_to_patient_mm=_f(d, "sod_mm"))
+    m.voi_lut_module(ds, centre=centre, width=width, explanation="Scanroom default")
+    m.sop_common_module(ds, sop_class_uid=CT_IMAGE, sop_instance_uid=generate_uid(), ctx=ctx)
+    return ds
+
+
 # -- the dose report -------------------------------------------------------------------------------------
 
-def _dose_report(acq: Acquisition, ctx: StudyContext, irradiation_uid: str, images: list[Dataset]) -> Dataset:
+def _dose_report(acq: Acquisition, ctx: StudyContext, irradiation_uid: str, images: list[Dataset],
+                 scout: _Scout | None = None) -> Dataset:
     ds = m.new_dataset(XRAY_RADIATION_DOSE_SR)
     m.patient_module(ds, ctx)
     m.general_study_module(ds, ctx)
@@ -202,11 +338,13 @@ def _dose_report(acq: Acquisition, ctx: StudyContext, irradiation_uid: str, imag
     m.sr_document_series_module(ds, ctx, series_uid=generate_uid(), series_number=900,
                                  description="Radiation Dose Report")
     m.enhanced_general_equipment_module(ds, device_uid=_DEVICE_UID)
-    evidence = sr.evidence_sequence(ds.StudyInstanceUID, [(images[0].SeriesInstanceUID,
-                                                          [(im.SOPClassUID, im.SOPInstanceUID) for im in images])])
+    series = [(images[0].SeriesInstanceUID, [(im.SOPClassUID, im.SOPInstanceUID) for im in images])]
+    if scout is not None and scout.dataset is not None:
+        series.insert(0, (scout.dataset.SeriesInstanceUID, [(CT_IMAGE, scout.dataset.SOPInstanceUID)]))
+    evidence = sr.evidence_sequence(ds.StudyInstanceUID, series)
     m.sr_document_general_module(ds, ctx, instance_number=1, evidence=evidence)
     m.sr_document_content_module(ds, ct_dose_tree(acq, ctx, irradiation_uid, ds.StudyInstanceUID,
-                                                   images[0].FrameOfReferenceUID))
+                                                   images[0].FrameOfReferenceUID, scout))
     m.sop_common_module(ds, sop_class_uid=XRAY_RADIATION_DOSE_SR, sop_instance_uid=generate_uid(), ctx=ctx)
     return ds
 
@@ -230,17 +368,20 @@ def _effective_dose(concept: Code, value: float) -> Dataset:
 
 
 def ct_dose_tree(acq: Acquisition, ctx: StudyContext, irradiation_uid: str, study_uid: str,
-                 frame_of_reference_uid: str) -> Dataset:
-    """TID 10011 "CT Radiation Dose" for one CT irradiation event."""
+                 frame_of_reference_uid: str, scout: _Scout | None = None) -> Dataset:
+    """TID 10011 "CT Radiation Dose": the scout's irradiation event (when there is one), then the scan's."""
     d, dose = acq.dicom, acq.dose
     started: datetime = ctx.moment()
     duration = _event_exposure_time_s(d, dose) or 0.0
     effective = _f(dose, "effective_dose_msv")
+    dlp_total = _f(dose, "dlp_mgycm") or 0.0
+    if scout is not None:
+        duration += scout.time_s
+        dlp_total += _f(scout.settings, "dlp_mgycm") or 0.0
     accumulated = sr.container(("113811", "DCM", "CT Accumulated Dose Data"), template="10012", children=[
-        sr.num(sr.CONTAINS, ("113812", "DCM", "Total Number of Irradiation Events"), 1,
+        sr.num(sr.CONTAINS, ("113812", "DCM", "Total Number of Irradiation Events"), 1 if scout is None else 2,
                sr.unit("{events}", "events")),
-        sr.num(sr.CONTAINS, ("113813", "DCM", "CT Dose Length Product Total"), _f(dose, "dlp_mgycm") or 0.0,
-               _MGYCM),
+        sr.num(sr.CONTAINS, ("113813", "DCM", "CT Dose Length Product Total"), dlp_total, _MGYCM),
         _effective_dose(("113814", "DCM", "CT Effective Dose Total"), effective) if effective is not None else None,
     ])
     return sr.container(("113701", "DCM", "X-Ray Radiation Dose Report"), relationship=None, template="10011",
@@ -255,7 +396,8 @@ def ct_dose_tree(acq: Acquisition, ctx: StudyContext, irradiation_uid: str, stud
         sr.datetime_item(sr.CONTAINS, ("113810", "DCM", "End of X-Ray Irradiation"),
                          started + timedelta(seconds=duration)),
         accumulated,
-        _ct_event(acq, irradiation_uid, frame_of_reference_uid, duration),
+        _scout_event(acq, scout, frame_of_reference_uid) if scout is not None else None,
+        _ct_event(acq, irradiation_uid, frame_of_reference_uid, duration - (scout.time_s if scout else 0.0)),
         sr.code(sr.CONTAINS, ("113854", "DCM", "Source of Dose Information"),
                 ("113856", "DCM", "Automated Data Collection")),
         sr.text(sr.CONTAINS, ("121106", "DCM", "Comment"),
@@ -333,6 +475,47 @@ def _ct_event(acq: Acquisition, irradiation_uid: str, frame_of_reference_uid: st
                 ("27483000", "SCT", "Diagnostic radiography with contrast media") if contrast
                 else ("399331006", "SCT", "CT without contrast")),
         sr.uidref(sr.CONTAINS, ("113769", "DCM", "Irradiation Event UID"), irradiation_uid),
+        parameters,
+        ct_dose,
+    ])
+
+
+def _scout_event(acq: Acquisition, scout: _Scout, frame_of_reference_uid: str) -> Dataset:
+    """TID 10013 "CT Irradiation Event Data" for the scout: a Constant Angle Acquisition (no rotation, no pitch)."""
+    d, settings = acq.dicom, scout.settings
+    source = sr.container(("113831", "DCM", "CT X-Ray Source Parameters"), [
+        sr.text(sr.CONTAINS, ("113832", "DCM", "Identification of the X-Ray Source"), "A"),
+        sr.num_if(sr.CONTAINS, ("113733", "DCM", "KVP"), scout.kvp, sr.unit("kV")),
+        sr.num_if(sr.CONTAINS, ("113833", "DCM", "Maximum X-Ray Tube Current"), scout.ma, sr.unit("mA")),
+        sr.num_if(sr.CONTAINS, ("113734", "DCM", "X-Ray Tube Current"), scout.ma, sr.unit("mA")),
+    ])
+    parameters = sr.container(("113822", "DCM", "CT Acquisition Parameters"), [
+        sr.num(sr.CONTAINS, ("113824", "DCM", "Exposure Time"), scout.time_s, _S),
+        # TID 10014 Scanning Length: the table travel of the scout
+        sr.num(sr.CONTAINS, ("113825", "DCM", "Scanning Length"), scout.length_mm, _MM),
+        sr.num(sr.CONTAINS, ("113897", "DCM", "Top Z Location of Scanning Length"), scout.z_top, _MM),
+        sr.num(sr.CONTAINS, ("113898", "DCM", "Bottom Z Location of Scanning Length"), scout.z_bottom, _MM),
+        sr.uidref(sr.CONTAINS, ("112227", "DCM", "Frame of Reference UID"), frame_of_reference_uid),
+        # the scout's own collimation when given, else the scan's (same detector configuration)
+        sr.num_if(sr.CONTAINS, ("113826", "DCM", "Nominal Single Collimation Width"),
+                  _f(settings, "single_collimation_mm") or _f(d, "single_collimation_mm"), _MM),
+        sr.num_if(sr.CONTAINS, ("113827", "DCM", "Nominal Total Collimation Width"),
+                  _f(settings, "collimation_mm") or _f(d, "collimation_mm"), _MM),
+        sr.num(sr.CONTAINS, ("113823", "DCM", "Number of X-Ray Sources"), 1, sr.unit("{X-Ray sources}",
+                                                                                     "X-Ray sources")),
+        source,
+    ])
+    ctdivol, dlp = _f(settings, "ctdivol_mgy"), _f(settings, "dlp_mgycm")
+    ct_dose = sr.container(("113829", "DCM", "CT Dose"), [
+        sr.num(sr.CONTAINS, ("113830", "DCM", "Mean CTDIvol"), ctdivol, _MGY),
+        sr.num(sr.CONTAINS, ("113838", "DCM", "DLP"), dlp, _MGYCM),
+    ]) if ctdivol is not None and dlp is not None else None
+    return sr.container(("113819", "DCM", "CT Acquisition"), template="10013", children=[
+        sr.text(sr.CONTAINS, ("125203", "DCM", "Acquisition Protocol"), f"Scout {scout.view}"),
+        sr.code(sr.CONTAINS, ("123014", "DCM", "Target Region"), anatomic_region(d)),
+        sr.code(sr.CONTAINS, ("113820", "DCM", "CT Acquisition Type"), ("113805", "DCM", "Constant Angle Acquisition")),
+        sr.code(sr.CONTAINS, ("408730004", "SCT", "Procedure Context"), ("399331006", "SCT", "CT without contrast")),
+        sr.uidref(sr.CONTAINS, ("113769", "DCM", "Irradiation Event UID"), scout.irradiation_uid),
         parameters,
         ct_dose,
     ])
