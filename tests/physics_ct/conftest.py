@@ -65,7 +65,7 @@ def geom() -> FanBeamGeometry:
 @pytest.fixture(scope="session")
 def axial5() -> Acquisition:
     return Acquisition(mode="axial", collimation=Collimation(8, 0.625), slice_thickness_mm=5.0,
-                       views_per_rotation=500, rotation_time_s=1.0, bowtie="body")
+                       views_per_rotation=1000, rotation_time_s=1.0, bowtie="body")
 
 
 @pytest.fixture(scope="session")

@@ -145,6 +145,6 @@ def truncated_fraction(p: np.ndarray, threshold: float = 0.05, edge_channels: in
     return float(np.mean(np.max(edge, axis=1) > threshold))
 
 
-def starved_fraction(p: np.ndarray, limit: float = 9.0) -> float:
-    """Fraction of readings whose line integral exceeds ``limit`` (transmission < e^-limit: photon starvation)."""
-    return float(np.mean(p > limit))
+def starved_fraction(quanta: np.ndarray, limit: float = 20.0) -> float:
+    """Fraction of readings with fewer than ``limit`` equivalent quanta (``render(..., return_quanta=True)``)."""
+    return float(np.mean(quanta < limit))

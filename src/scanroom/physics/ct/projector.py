@@ -160,8 +160,9 @@ def make_beam(
 
 # ------------------------------------------------------------------------------------------ tracing
 @nb.njit(cache=True, parallel=True, fastmath=True)
-def _trace_kernel(stack, n_mat, x_lo, y_lo, dx, dy, radius, gammas, angles, out):
-    """out[v, c, u, m] += path length (cm) in material m of voxel slice u along ray (v, c)."""
+def _trace_kernel(stack, n_mat, x_lo, y_lo, dx, dy, radius, gammas, angles, n_sub, d_gamma, out):
+    """out[v, c, u, m] = mean path length (cm) in material m of voxel slice u over ``n_sub`` rays spread
+    across channel c's aperture (width ``d_gamma``)."""
     ny, nx, nu = stack.shape
     n_views = angles.size
     n_ch = gammas.size
@@ -173,9 +174,15 @@ def _trace_kernel(stack, n_mat, x_lo, y_lo, dx, dy, radius, gammas, angles, out)
         sx = radius * sb
         sy = -radius * cb
         acc = np.zeros(nu * n_mat)
-        for c in range(n_ch):
-            sg = math.sin(gammas[c])
-            cg = math.cos(gammas[c])
+        for cq in range(n_ch * n_sub):
+            c = cq // n_sub
+            q = cq - c * n_sub
+            if q == 0:
+                for k in range(nu * n_mat):
+                    acc[k] = 0.0
+            gq = gammas[c] + ((q + 0.5) / n_sub - 0.5) * d_gamma
+            sg = math.sin(gq)
+            cg = math.cos(gq)
             # direction: cos γ · (−sin β, cos β) + sin γ · (cos β, sin β)
             ddx = -cg * sb + sg * cb
             ddy = cg * cb + sg * sb
@@ -187,18 +194,20 @@ def _trace_kernel(stack, n_mat, x_lo, y_lo, dx, dy, radius, gammas, angles, out)
                 t_in = max(t_in, min(ta, tb))
                 t_out = min(t_out, max(ta, tb))
             elif sx <= x_lo or sx >= x_hi:
-                continue
+                t_out = -1.0
             if abs(ddy) > 1e-12:
                 ta = (y_lo - sy) / ddy
                 tb = (y_hi - sy) / ddy
                 t_in = max(t_in, min(ta, tb))
                 t_out = min(t_out, max(ta, tb))
             elif sy <= y_lo or sy >= y_hi:
-                continue
+                t_out = -1.0
             if t_in >= t_out:
+                if q == n_sub - 1:
+                    for u in range(nu):
+                        for m in range(n_mat):
+                            out[v, c, u, m] = acc[u * n_mat + m] * (0.1 / n_sub)
                 continue
-            for k in range(nu * n_mat):
-                acc[k] = 0.0
             tm = 0.5 * (t_in + min(t_in + 1e-6, t_out))
             i = int((sx + tm * ddx - x_lo) / dx)
             j = int((sy + tm * ddy - y_lo) / dy)
@@ -248,9 +257,10 @@ def _trace_kernel(stack, n_mat, x_lo, y_lo, dx, dy, radius, gammas, angles, out)
                     j += sj
                     if j < 0 or j >= ny:
                         break
-            for u in range(nu):
-                for m in range(n_mat):
-                    out[v, c, u, m] = acc[u * n_mat + m] * 0.1  # mm -> cm
+            if q == n_sub - 1:
+                for u in range(nu):
+                    for m in range(n_mat):
+                        out[v, c, u, m] = acc[u * n_mat + m] * (0.1 / n_sub)  # mm -> cm, mean of sub-rays
 
 
 @dataclass(frozen=True, eq=False)
@@ -307,6 +317,7 @@ def trace_slice(
     *,
     view_phase: np.ndarray | None = None,
     n_views: int | None = None,
+    rays_per_channel: int = 3,
 ) -> SlicePaths:
     """Per-material path lengths of every ray feeding the image at ``z_mm``.
 
@@ -315,7 +326,11 @@ def trace_slice(
     phantom : one phantom, or several on the same grid (e.g. breathing phases) with ``view_phase[v]``
         choosing the phantom seen at view ``v`` (motion during the rotation).
     n_views : views over 360° (default ``acquisition.views_per_rotation``).
+    rays_per_channel : rays spread across each channel's aperture; their path lengths are averaged
+        (the detector aperture's integration, linearised), which suppresses edge aliasing of the voxels.
     """
+    if not 1 <= rays_per_channel <= 16:
+        raise ValueError("rays_per_channel must be 1-16")
     phs = [phantom] if isinstance(phantom, Phantom) else list(phantom)
     if not phs:
         raise ValueError("no phantom given")
@@ -355,7 +370,7 @@ def trace_slice(
     n_u = stack.shape[2]
     out = np.zeros((nv, geometry.n_channels, n_u, len(mats)), dtype=np.float32)
     _trace_kernel(stack, len(mats), float(x_lo), float(y_lo), float(dx), float(dy), geometry.source_iso_mm,
-                  geometry.gammas(), angles, out)
+                  geometry.gammas(), angles, int(rays_per_channel), geometry.delta_gamma_rad, out)
     # voxel weights re-indexed to unique slices, per view's phase
     vw = np.zeros((nv, rs.voxel_weight.shape[1], n_u), dtype=np.float64)
     for s in range(rs.slices.size):
@@ -436,7 +451,8 @@ def _poisson(lam, key):
 
 
 @nb.njit(cache=True, parallel=True, fastmath=True)
-def _render_kernel(lengths, mu_em, w1, w2, vw, rw, cnt, mas, gain, width, sig_e, floor_kev, noise, seed, out):
+def _render_kernel(lengths, mu_em, w1, w2, vw, rw, cnt, mas, gain, width, sig_e, floor_kev, noise, seed, out,
+                   quanta):
     n_v, n_c, n_u, n_m = lengths.shape
     n_e = mu_em.shape[0]
     n_r = rw.shape[1]
@@ -470,6 +486,7 @@ def _render_kernel(lengths, mu_em, w1, w2, vw, rw, cnt, mas, gain, width, sig_e,
                 s1u[u] = a1
                 s2u[u] = a2
             p = 0.0
+            qmin = 1e30
             scale = mas[v] * width
             for r in range(n_r):
                 a = rw[v, r]
@@ -493,6 +510,8 @@ def _render_kernel(lengths, mu_em, w1, w2, vw, rw, cnt, mas, gain, width, sig_e,
                 m1 *= scale * g_n
                 m2 *= scale * g_n
                 air = air1 * scale * g_n
+                if m2 > 0.0:
+                    qmin = min(qmin, m1 * m1 / m2 / g_n)  # equivalent quanta per row measurement
                 if noise:
                     key = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64((v * n_r + r) * n_c + c)
                     var_e = sig_e * sig_e * g_n
@@ -513,6 +532,7 @@ def _render_kernel(lengths, mu_em, w1, w2, vw, rw, cnt, mas, gain, width, sig_e,
                     sig = floor_kev * g_n
                 p += a * (-math.log(sig / air))
             out[v, c] = p
+            quanta[v, c] = qmin
 
 
 def render(
@@ -523,8 +543,12 @@ def render(
     noise: bool = True,
     seed: int = 0,
     channel_gain: np.ndarray | None = None,
-) -> np.ndarray:
+    return_quanta: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Log projections ``−ln(S/S_air)`` (n_views, n_channels), float32, before beam-hardening correction.
+
+    With ``return_quanta`` also the expected equivalent quanta ``S²/Var`` of the poorest row measurement
+    of each reading (photon starvation below ~10–20).
 
     ``mas_per_view`` is the tube current-time product of each view (mA × rotation time / views). With
     ``channel_gain`` (1 = calibrated) the detector gains drift after the air calibration (ring artefacts).
@@ -543,10 +567,11 @@ def render(
     sig_e = beam.detector.electronic_noise_quanta * 60.0
     floor = 0.5 * e_mean  # clip below half a quantum before the log (no negative or zero signal)
     out = np.empty((nv, beam.n_channels), dtype=np.float32)
+    quanta = np.empty((nv, beam.n_channels), dtype=np.float32)
     _render_kernel(paths.lengths_cm, np.ascontiguousarray(mu, dtype=np.float64), beam.w1, beam.w2,
                    paths.voxel_weight, paths.row_weight, paths.row_count, mas, gain, paths.row_width_mm, sig_e, floor,
-                   bool(noise), int(seed) & 0xFFFFFFFF, out)
-    return out
+                   bool(noise), int(seed) & 0xFFFFFFFF, out, quanta)
+    return (out, quanta) if return_quanta else out
 
 
 def bh_correct(p: np.ndarray, beam: Beam, *, enabled: bool = True) -> np.ndarray:

@@ -84,7 +84,7 @@ def acquire_topogram(
     nu = stack.shape[2]
     out = np.zeros((1, geometry.n_channels, nu, len(mats)), dtype=np.float32)
     _trace_kernel(np.ascontiguousarray(stack), len(mats), x0 - dx / 2, y0 - dy / 2, float(dx), float(dy),
-                  geometry.source_iso_mm, geometry.gammas(), np.array([_VIEWS[view]]), out)
+                  geometry.source_iso_mm, geometry.gammas(), np.array([_VIEWS[view]]), 3, geometry.delta_gamma_rad, out)
     lengths = np.ascontiguousarray(out[0].transpose(1, 0, 2)[umap[0]][:, :, None, :])  # (nz, n_c, 1, n_m)
     ones = np.ones((nz, 1), dtype=np.float32)
     paths = SlicePaths(tuple(mats), lengths, np.ones((nz, 1, 1), np.float32), ones, ones,
