@@ -37,7 +37,7 @@ SEQUENCE_NAMES = {"t1-se": "T1 SE", "t2-tse": "T2 TSE", "pd-tse": "PD TSE", "fla
                   "stir": "STIR", "t1-gre": "T1 GRE", "t2star-gre": "T2* GRE", "bssfp": "bSSFP", "dwi": "DWI"}
 # DICOM ScanningSequence / SequenceVariant / ScanOptions (PS3.3 C.8.3.1)
 DICOM_SEQUENCE = {
-    "se": ("SE", "SK", ""), "tse": ("SE", "SK", ""), "ir": ("SE\\IR", "SK\\MP", "IR"), "gre": ("GR", "SP", ""),
+    "se": ("SE", "SK", ""), "tse": ("SE", "SK", ""), "ir": ("SE\\IR", "SK\\MP", ""), "gre": ("GR", "SP", ""),
     "bssfp": ("GR", "SS", ""), "dwi": ("EP\\SE", "SK", ""),
 }
 REGION_CODES = {"head": ("HEAD", ("69536005", "SCT", "Head")), "neck": ("NECK", ("45048000", "SCT", "Neck")),
@@ -90,8 +90,10 @@ class MriProtocol(ScanProtocol):
 
 def preset_for(sequence_id: str, field_t: float = 1.5, region: str = "head") -> MriProtocol:
     p = mri.default_params(sequence_id, field_t)
+    # single-shot EPI diffusion is acquired at a coarse matrix (the echo train must fit around TE)
+    matrix = 128 if p.family == "dwi" else 256
     return MriProtocol(sequence=sequence_id, region=region, b0_t=field_t, tr_ms=p.tr_ms, te_ms=p.te_ms,  # type: ignore[arg-type]
-                       ti_ms=p.ti_ms, flip_deg=p.flip_deg, etl=p.etl, bw_hz_px=p.bandwidth_hz_px,
+                       ti_ms=p.ti_ms, flip_deg=p.flip_deg, etl=p.etl, bw_hz_px=p.bandwidth_hz_px, matrix=matrix,
                        b_value=p.b_value_s_mm2 or 1000.0, fat_sat=p.fat_sat)
 
 
@@ -214,7 +216,7 @@ class MriScanner(Scanner):
             dicom={
                 "sequence_id": protocol.sequence, "sequence_name": SEQUENCE_NAMES[protocol.sequence],
                 "scanning_sequence": DICOM_SEQUENCE[seq.family][0], "sequence_variant": DICOM_SEQUENCE[seq.family][1],
-                "scan_options": DICOM_SEQUENCE[seq.family][2] + ("\\FS" if seq.fat_sat else ""),
+                "scan_options": "FS" if seq.fat_sat else DICOM_SEQUENCE[seq.family][2],
                 "tr_ms": protocol.tr_ms, "te_ms": protocol.te_ms, "ti_ms": protocol.ti_ms,
                 "flip_deg": protocol.flip_deg, "etl": seq.etl, "field_t": protocol.b0_t, "nex": protocol.nex,
                 "bw_hz_px": protocol.bw_hz_px, "matrix": (geometry.matrix_read, geometry.matrix_phase),
@@ -226,6 +228,7 @@ class MriScanner(Scanner):
                 "coil": COIL_FOR_REGION.get(protocol.region, "body").upper(), "sar_wkg": float(figures["sar_wkg"]),
                 "b_value": protocol.b_value if seq.family == "dwi" else None,
                 "series_description": f"{SEQUENCE_NAMES[protocol.sequence]} {protocol.orientation}",
+                "series_number": 1 + list(SEQUENCE_NAMES).index(protocol.sequence),
             },
             extras={"kspace": np.abs(result.kspace[len(planes) // 2]).astype(np.float32),
                     "labels": result.labels, "label_materials": np.array(
