@@ -359,3 +359,28 @@ def test_wrist_fractures_cross_their_bone() -> None:
     rf = build_patient("adult-male", region="hand", voxel_mm=0.5, lesions=["radius-fracture:displaced_mm=3"])
     _, n = ndimage.label(_mask(rf, "radius-cortical", "radius-cancellous"))
     assert n >= 2  # the distal fragment is separate (displaced dorsally)
+
+
+def test_face_skeleton_teeth_and_airway() -> None:
+    from scipy import ndimage
+
+    ph = build_patient("adult-male", region="head", voxel_mm=1.0)
+    z = {n: _z_of(ph, _mask(ph, n)).mean() for n in ("maxilla", "teeth", "mandible", "eye")}
+    assert z["eye"] > z["maxilla"] > z["teeth"] > z["mandible"]  # orbits, upper jaw, teeth, lower jaw
+    assert _mask(ph, "zygoma").any()
+    # the airway runs unbroken from the nasal cavity through the pharynx (to the trachea below the crop)
+    air = _mask(ph, "nasal-cavity", "pharynx", "trachea")
+    assert ndimage.label(air)[1] == 1
+    # the mandible is one U-shaped bone wider than the dental arch
+    mand = _mask(ph, "mandible")
+    assert ndimage.label(mand)[1] == 1
+    xs = lambda m: np.ptp(np.nonzero(m)[2]) * ph.voxel_mm[2]  # noqa: E731
+    assert xs(mand) > xs(_mask(ph, "teeth")) + 20
+    # sinus air sits inside bone-walled maxillae
+    sinus_low = _mask(ph, "sinus") & (_z_of_grid(ph) < z["eye"] - 20)
+    grown = ndimage.binary_dilation(sinus_low, iterations=2)
+    assert (_mask(ph, "maxilla") & grown).sum() > 0.3 * (grown & ~sinus_low).sum()
+
+
+def _z_of_grid(ph):  # noqa: ANN001, ANN202
+    return (ph.origin_mm[2] + np.arange(ph.shape[0]) * ph.voxel_mm[0])[:, None, None]

@@ -74,8 +74,9 @@ def _region_bbox(kind: str, region: str | None, p: body.BodyParams, grow: float)
         return (-x_arm, x_arm, min(y0, hy0), y1, L.crotch - 40 * kz, L.height + 8)
     if region == "whole-body":
         return (-x_arm, x_arm, min(y0, hy0 - 120 * ky), y1, 0.0, L.height + 8)
-    if region == "head":
-        return (-hx, hx, hy0, hy1, L.neck_top - 40 * kz, L.height + 8)
+    if region == "head":  # vertex to below the chin (a child's face is large relative to its body scale)
+        chin = L.head_centre - 135 * bs * (0.8 if p.child else 1.0)
+        return (-hx, hx, hy0, hy1, min(L.neck_top - 40 * kz, chin), L.height + 8)
     if region == "neck":
         return (
             -110 * kx * grow,

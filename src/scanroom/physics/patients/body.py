@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..materials import get_material
-from . import extremities, head
+from . import extremities, face, head
 from .grid import Canvas, rotation_matrix
 from .skeleton import paint_skeleton
 
@@ -177,6 +177,10 @@ STRUCTURES: list[tuple[str, str]] = [
     ("scaphoid-cortical", "cortical-bone"),
     ("scaphoid", "cancellous-bone"),
     ("carpal-cortical", "cortical-bone"),
+    ("maxilla", "cortical-bone"),
+    ("zygoma", "cortical-bone"),
+    ("teeth", "cortical-bone"),
+    ("pharynx", "air"),
 ]
 
 SKELETON_PREFIXES = (
@@ -197,6 +201,8 @@ SKELETON_PREFIXES = (
     "ulna",
     "carpal",
     "scaphoid",
+    "maxilla",
+    "zygoma",
     "metacarpal",
     "phalan",
     "tibia",
@@ -482,30 +488,25 @@ def _neck_and_head(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
     r_neck = np.array([58, 55]) * (kx if not p.child else 0.75)
     pts = np.array([[0, 10 * ky, L.shoulder - 40 * kz], [0, 15 * ky, L.neck_top + 20 * kz]])
     _limb(cv, pts, r_neck, 4.0)
-    # head soft tissue: face ellipsoid (the MNI scalp shell covers the cranium)
+    # head: face soft tissue, the MNI brain/skull/scalp, then the facial skeleton
     bs = head.brain_scale(p.masses["brain"])
     hc = (0.0, 0.0, L.head_centre)
-    face_c = (0.0, -25.0 * bs, L.head_centre - 45 * bs)
-    cv.ellipsoid("skin", face_c, (68 * bs, 80 * bs, 85 * bs))
-    cv.ellipsoid("muscle", face_c, (63 * bs, 75 * bs, 80 * bs))
+    fs = bs * (0.8 if p.child else 1.0)  # a child's face is small for its brain
+    face.paint_face_soft_tissue(cv, np.array(hc), fs)
     head.paint_head(cv, hc, bs, hs)
-    # face: orbits, eyes, lenses, sinuses, nasal cavity, mandible
+    trachea_top = np.array([0, -20 * ky, L.neck_top - 20 * kz])
+    cv.context["face"] = face.paint_face_bones(cv, np.array(hc), fs, trachea_top)
+    # orbits, eyes, lenses; sinus and nasal air inside the facial bones (no frontal sinus before ~7 y)
     for side in (-1, 1):
         oc = (side * 32 * bs, -62 * bs, L.head_centre - 5 * bs)
         cv.ellipsoid("orbit-fat", oc, (19 * bs, 22 * bs, 17 * bs))
         ec = (oc[0], oc[1] - 6 * bs, oc[2])
         cv.ellipsoid("eye", ec, (12 * bs, 12 * bs, 12 * bs))
         cv.ellipsoid("eye-lens", (ec[0], ec[1] - 9.5 * bs, ec[2]), (4.5 * bs, 2.0 * bs, 4.5 * bs))
-        cv.ellipsoid("sinus", (side * 28 * bs, -50 * bs, L.head_centre - 45 * bs), (14 * bs, 16 * bs, 16 * bs))
-    cv.ellipsoid("sinus", (0.0, -78 * bs, L.head_centre + 25 * bs), (14 * bs, 6 * bs, 10 * bs))
-    cv.ellipsoid("nasal-cavity", (0.0, -60 * bs, L.head_centre - 40 * bs), (8 * bs, 25 * bs, 22 * bs))
-    # mandible: U-shaped tube
-    t = np.linspace(-np.pi * 0.5, np.pi * 0.5, 25)
-    mz = L.head_centre - 85 * bs
-    jaw = np.stack([45 * bs * np.sin(t), -75 * bs * np.cos(t) + 5 * bs, np.full_like(t, mz)], axis=1)
-    ramus = [np.array([[s * 45 * bs, 5 * bs, mz], [s * 48 * bs, 12 * bs, mz + 40 * bs]]) for s in (-1, 1)]
-    for pts_ in (jaw, *ramus):
-        cv.tube("mandible", pts_, 7 * bs)
+        cv.ellipsoid("sinus", (side * 28 * fs, -50 * fs, L.head_centre - 45 * fs), (14 * fs, 16 * fs, 16 * fs))
+    if not p.child:
+        cv.ellipsoid("sinus", (0.0, -78 * bs, L.head_centre + 25 * bs), (14 * bs, 6 * bs, 10 * bs))
+    cv.ellipsoid("nasal-cavity", (0.0, -60 * fs, L.head_centre - 40 * fs), (8 * fs, 25 * fs, 22 * fs))
     # neck structures
     cv.tube("trachea", np.array([[0, -20 * ky, L.neck_top - 20 * kz], [0, -5 * ky, L.carina]]), 9 * kx)
     cv.tube(
