@@ -733,26 +733,38 @@ def _abdomen(cv: Canvas, p: BodyParams, L: Landmarks, rng: np.random.Generator) 
         "aorta",
         "vena-cava",
     )
-    cv.tube("colon", colon, rc, outside=organs)
-    cv.tube("colon-contents", colon, rc - 3, inside=("colon",))
+    # haustra: the colon narrows every ~30 mm (semilunar folds); resampled every 4 mm
+    seg = np.linalg.norm(np.diff(colon, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    sd = np.arange(0.0, cum[-1], 4.0)
+    cpts = np.stack([np.interp(sd, cum, colon[:, k]) for k in range(3)], axis=1)
+    r_col = rc * (0.9 + 0.1 * np.cos(2 * np.pi * sd / (30.0 * kz)))
+    cv.tube("colon", cpts, r_col, outside=organs)
+    cv.tube("colon-contents", cpts, r_col - 3, inside=("colon",))
     # gas pockets in the non-dependent (anterior) colon
     for k in rng.choice(len(colon), size=4, replace=False):
         g = colon[k] + np.array([0, -10 * ky, 0])
         cv.ellipsoid("bowel-gas", tuple(g), (14 * kx, 10 * ky, 14 * kz), inside=("colon-contents",))
-    # small bowel: serpentine loops filling the central abdomen (seeded jitter)
+    # small bowel (~3 m): serpentine loops in three layers front to back filling the central abdomen,
+    # jejunum (upper left) to ileum (lower right); seeded jitter
     loops = []
-    zb0, zb1 = L.iliac_crest - 80 * kz, L.l1 - 10 * kz + dz * 0.5
-    nrow = 6
-    for i in range(nrow):
-        z = zb0 + (zb1 - zb0) * i / (nrow - 1)
-        xs = np.linspace(-55, 55, 5) * kx * sc
-        if i % 2:
-            xs = xs[::-1]
-        for x in xs:
-            loops.append([x + rng.uniform(-6, 6), (-35 + rng.uniform(-10, 10)) * ky * sc, z])
+    zb0, zb1 = L.iliac_crest - 85 * kz, L.l1 - 10 * kz + dz * 0.5
+    nrow = 7
+    for layer, y0 in enumerate((-62.0, -36.0, -10.0)):
+        rows = range(nrow) if layer % 2 == 0 else range(nrow - 1, -1, -1)
+        for i in rows:
+            z = zb1 - (zb1 - zb0) * i / (nrow - 1)
+            xs = np.linspace(62, -62, 5) * kx * sc
+            if (i + layer) % 2:
+                xs = xs[::-1]
+            for x in xs:
+                loops.append([x + rng.uniform(-7, 7), (y0 + rng.uniform(-6, 6)) * ky * sc, z + rng.uniform(-5, 5)])
     loops = np.asarray(loops)
-    cv.tube("small-bowel", loops, 13 * kx, outside=organs + ("colon", "colon-contents", "bowel-gas"))
-    cv.tube("small-bowel-contents", loops, 10 * kx, inside=("small-bowel",))
+    cv.tube("small-bowel", loops, 12.5 * kx, outside=organs + ("colon", "colon-contents", "bowel-gas"))
+    cv.tube("small-bowel-contents", loops, 9.5 * kx, inside=("small-bowel",))
+    for k in rng.choice(np.nonzero(loops[:, 1] < -45 * ky * sc)[0], size=3, replace=False):  # a few gas bubbles
+        g = loops[k] + np.array([0, -5 * ky, 0])
+        cv.ellipsoid("bowel-gas", tuple(g), (8 * kx, 5 * ky, 7 * kz), inside=("small-bowel-contents",))
     # bladder and pelvic organs
     bc = (0.0, -40 * ky * sc, L.hip - 5 * kz)
     rb = np.array([45, 35, 35]) * np.array([kx, ky, kz])
