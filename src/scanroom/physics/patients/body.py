@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -301,7 +302,7 @@ def _fit_axes(shape: str, volume_cm3: float, proportions: tuple[float, float, fl
 
 
 def paint_shape(
-    cv: Canvas, name: str, shape: str, c: tuple[float, float, float], ax: tuple[float, float, float], **kw: object
+    cv: Canvas, name: str, shape: str, c: tuple[float, float, float], ax: tuple[float, float, float], **kw: Any
 ) -> None:
     fn = _SHAPES[shape]
     cx, cy, cz = c
@@ -747,7 +748,7 @@ def _abdomen(cv: Canvas, p: BodyParams, L: Landmarks, rng: np.random.Generator) 
         cv.ellipsoid("bowel-gas", tuple(g), (14 * kx, 10 * ky, 14 * kz), inside=("colon-contents",))
     # small bowel (~3 m): serpentine loops in three layers front to back filling the central abdomen,
     # jejunum (upper left) to ileum (lower right); seeded jitter
-    loops = []
+    loop_pts: list[list[float]] = []
     zb0, zb1 = L.iliac_crest - 85 * kz, L.l1 - 10 * kz + dz * 0.5
     nrow = 7
     for layer, y0 in enumerate((-62.0, -36.0, -10.0)):
@@ -758,8 +759,8 @@ def _abdomen(cv: Canvas, p: BodyParams, L: Landmarks, rng: np.random.Generator) 
             if (i + layer) % 2:
                 xs = xs[::-1]
             for x in xs:
-                loops.append([x + rng.uniform(-7, 7), (y0 + rng.uniform(-6, 6)) * ky * sc, z + rng.uniform(-5, 5)])
-    loops = np.asarray(loops)
+                loop_pts.append([x + rng.uniform(-7, 7), (y0 + rng.uniform(-6, 6)) * ky * sc, z + rng.uniform(-5, 5)])
+    loops = np.asarray(loop_pts)
     cv.tube("small-bowel", loops, 12.5 * kx, outside=organs + ("colon", "colon-contents", "bowel-gas"))
     cv.tube("small-bowel-contents", loops, 9.5 * kx, inside=("small-bowel",))
     for k in rng.choice(np.nonzero(loops[:, 1] < -45 * ky * sc)[0], size=3, replace=False):  # a few gas bubbles

@@ -20,7 +20,7 @@ tibial plateau with intercondylar eminence and tuberosity, fibular head and neck
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -71,7 +71,7 @@ def _ray(angle_deg: float, palmar: float = 0.0) -> np.ndarray:
     return np.stack([u, v, w])
 
 
-def _loft(cv: Canvas, name: str, fr: Frame, knots: Sequence[Sequence[float]], **kw: object) -> None:
+def _loft(cv: Canvas, name: str, fr: Frame, knots: Sequence[Sequence[float]], **kw: Any) -> None:
     """Loft in a frame; knots are (w, a, b[, cu, cv]) in local mm (scaled by the frame)."""
     arr = np.array([tuple(kn) + (0.0,) * (5 - len(kn)) for kn in knots], dtype=np.float64) * fr.k
     cv.loft(name, fr.origin, fr.axes, arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], **kw)  # type: ignore[arg-type]

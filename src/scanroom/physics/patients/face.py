@@ -61,8 +61,8 @@ def paint_face_bones(cv: Canvas, hc: np.ndarray, s: float, trachea_top: np.ndarr
         cv.ellipsoid("maxilla", tuple(at(side * 28, -50, -45)), tuple(np.array([16.5, 18.5, 18.5]) * s), **keep)
         # zygoma body and arch towards the temporal bone (lateral to the temporal fossa)
         cv.ellipsoid("zygoma", tuple(at(side * 50, -58, -28)), tuple(np.array([9.0, 11.0, 12.0]) * s), **keep)
-        arch = [at(side * 52, -55, -30), at(side * 64, -32, -32), at(side * 67, -5, -33), at(side * 62, 12, -33)]
-        cv.tube("zygoma", np.stack(arch), 4.0 * s, **keep)
+        zyg = [at(side * 52, -55, -30), at(side * 64, -32, -32), at(side * 67, -5, -33), at(side * 62, 12, -33)]
+        cv.tube("zygoma", np.stack(zyg), 4.0 * s, **keep)
         # orbital rim: a ring at the front of the orbit
         th = np.linspace(0.0, 2 * np.pi, 25)
         rim = np.stack([side * 32 + 21 * np.cos(th), np.full_like(th, -76.0), -5 + 19 * np.sin(th)], axis=1)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class Canvas:
     names: dict[int, str] = field(default_factory=dict)
     materials: dict[int, str] = field(default_factory=dict)
     _by_name: dict[str, int] = field(default_factory=dict)
-    context: dict[str, object] = field(default_factory=dict)  # geometry facts for lesion placement
+    context: dict[str, Any] = field(default_factory=dict)  # geometry facts for lesion placement
 
     def __post_init__(self) -> None:
         self.labels = np.zeros(self.shape, dtype=np.uint8)
@@ -148,7 +149,7 @@ class Canvas:
             inside is None and outside is None,
         )
 
-    def ellipsoid(self, name: str, c: Sequence[float], r: Sequence[float], **kw: object) -> None:
+    def ellipsoid(self, name: str, c: Sequence[float], r: Sequence[float], **kw: Any) -> None:
         """Axis-aligned ellipsoid, centre c=(x,y,z), semi-axes r=(a,b,c) mm."""
         cx, cy, cz = c
         a, b, cc = r
@@ -192,7 +193,7 @@ class Canvas:
         )
 
     def elliptic_cylinder(
-        self, name: str, c: tuple[float, float], r: tuple[float, float], z0: float, z1: float, **kw: object
+        self, name: str, c: tuple[float, float], r: tuple[float, float], z0: float, z1: float, **kw: Any
     ) -> None:
         """Elliptic cylinder along z between z0 and z1."""
         cx, cy = c
@@ -326,7 +327,7 @@ class Canvas:
             self.label(name),
         )
 
-    def box(self, name: str, lo: tuple[float, float, float], hi: tuple[float, float, float], **kw: object) -> None:
+    def box(self, name: str, lo: tuple[float, float, float], hi: tuple[float, float, float], **kw: Any) -> None:
         def fn(Z: np.ndarray, Y: np.ndarray, X: np.ndarray) -> Mask:
             # voxel centres in the half-open box [lo, hi)
             return (((lo[0] <= X) & (hi[0] > X)) & ((lo[1] <= Y) & (hi[1] > Y))) & ((lo[2] <= Z) & (hi[2] > Z))

@@ -206,8 +206,8 @@ def us_qa(voxel: float) -> Canvas:
         wires.append((0.0, float(depth)))
     for x in range(-50, 51, 10):  # horizontal row at 60 mm: lateral resolution / distance
         wires.append((float(x), 60.0))
-    for x, y in wires:
-        cv.elliptic_cylinder("wire", (x + 45 if y != 60 else x, y), (r_w, r_w), -30, 30)
+    for wx, wy in wires:
+        cv.elliptic_cylinder("wire", (wx + 45 if wy != 60 else wx, wy), (r_w, r_w), -30, 30)
     cv.context["cysts"] = cysts
     cv.context["wires_xy_mm"] = wires
     return cv

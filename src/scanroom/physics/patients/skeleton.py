@@ -9,7 +9,7 @@ Centrelines of ribs and the positions of carpals are stored in ``canvas.context`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,7 +27,7 @@ def bone_tube(
     r: float | np.ndarray,
     cortex: float,
     marrow: float | None = None,
-    **kw: object,
+    **kw: Any,
 ) -> None:
     """Cortical tube with cancellous core; optional yellow-marrow cavity of radius ``marrow`` (mid-shaft)."""
     r = np.asarray(r, dtype=float)
@@ -40,7 +40,7 @@ def bone_tube(
 
 
 def bone_ellipsoid(
-    cv: Canvas, bone: str, c: tuple[float, float, float], r: tuple[float, float, float], cortex: float, **kw: object
+    cv: Canvas, bone: str, c: tuple[float, float, float], r: tuple[float, float, float], cortex: float, **kw: Any
 ) -> None:
     cv.ellipsoid(f"{bone}-cortical", c, r, **kw)
     cv.ellipsoid(f"{bone}-cancellous", c, tuple(max(x - cortex, 0.3) for x in r), inside=(f"{bone}-cortical",))
@@ -50,7 +50,7 @@ def spine_y(p: BodyParams, L: Landmarks, z: np.ndarray | float) -> np.ndarray:
     """Antero-posterior position of vertebral-body centres (lordosis/kyphosis)."""
     zs = np.array([L.crotch + 60 * p.kz, L.iliac_crest, L.l1, L.carina, L.shoulder, L.neck_top])
     ys = np.array([70, 40, 35, 55, 45, 20]) * p.ky
-    return np.interp(z, zs, ys)
+    return np.asarray(np.interp(z, zs, ys))
 
 
 def paint_skeleton(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
@@ -238,12 +238,11 @@ def _pelvis_and_legs(cv: Canvas, p: BodyParams, L: Landmarks) -> None:
             ic[2] + ra[2],
         )
         cv.paint("pelvis-cortical", wing, bb)
-        cv.paint(
-            "pelvis-cancellous",
-            lambda Z, Y, X, ic=ic, ra=ra: wing_core(Z, Y, X, ic, ra),
-            bb,
-            inside=("pelvis-cortical",),
-        )
+
+        def core(Z, Y, X, ic=ic, ra=ra):  # noqa: ANN001, ANN202
+            return wing_core(Z, Y, X, ic, ra)
+
+        cv.paint("pelvis-cancellous", core, bb, inside=("pelvis-cortical",))
         # acetabulum cup + rami
         bone_ellipsoid(cv, "pelvis", (s * 100 * kx, 0.0, L.hip + 12 * kz), (32 * kx, 32 * ky, 30 * kz), 2.0)
         pub = np.array([hipj + [-s * 10 * kx, -10 * ky, 0], [s * 15 * kx, -60 * ky, L.hip - 25 * kz]])
