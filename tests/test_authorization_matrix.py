@@ -103,7 +103,8 @@ def test_every_route_for_role(role_index: int, role: str, app, world: World, db:
                               client_for) -> None:
     sample = gallery(db)[0]
     values = {"study_uid": sample.study_uid, "series_uid": sample.series_uid, "sop_uid": sample.sop_instance_uid,
-              "frame_list": "1", "patient_id": "water-20", "modality": "xray", "record_id": "999999", "cohort_id": str(world.cohort.id), "trainee_id": str(world.trainee.id)}
+              "frame_list": "1", "patient_id": "water-20", "modality": "xray", "record_id": "999999",
+              "cohort_id": str(world.cohort.id), "trainee_id": str(world.trainee.id)}
     username = {"anonymous": None, "trainee": "trainee", "instructor": "instructor", "admin": "admin"}[role]
     failures = []
     client = client_for(username)

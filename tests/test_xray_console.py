@@ -73,3 +73,16 @@ def test_scan_api_runs_and_lists_the_callers_scans(client_for, world: World) -> 
     assert unknown.status_code == 422
     assert [s["id"] for s in trainee.get("/api/v1/scans").json()] == [body["id"]]
     assert client_for("trainee2").get("/api/v1/scans").json() == []
+
+
+def test_pathology_scenario_reaches_the_patient(client_for, world: World, db: Session) -> None:  # type: ignore[no-untyped-def]
+    trainee = client_for("trainee")
+    response = trainee.post("/scanroom/xray/expose", data={**FORM, "pathology": "pneumothorax",
+                                                           "csrf_token": csrf_of(trainee)})
+    assert response.status_code == 303
+    record = db.scalar(select(ScanRecord).where(ScanRecord.user_id == world.trainee.id))
+    assert record is not None and record.patient["lesions"] == ["pneumothorax"]
+    page = trainee.get(response.headers["location"])
+    assert '<option value="pneumothorax" selected>' in page.text
+    bad = trainee.post("/scanroom/xray/expose", data={**FORM, "pathology": "dragon", "csrf_token": csrf_of(trainee)})
+    assert bad.status_code == 422

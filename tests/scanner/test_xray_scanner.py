@@ -131,3 +131,10 @@ def test_lesion_truth_is_projected_into_the_image() -> None:
     assert name.startswith("lung-nodule") and mask.shape == acq.images.shape
     area_mm2 = mask.sum() * acq.pixel_spacing_mm[0] ** 2
     assert 0.5 * np.pi * 10**2 < area_mm2 < 3 * np.pi * 10**2  # a 20 mm nodule, magnified a little
+
+
+def test_aec_chamber_selection_changes_the_exposure() -> None:
+    centre = shoot("chest-pa", "aec=true", "aec_chambers=centre")
+    outer = shoot("chest-pa", "aec=true", "aec_chambers=outer")
+    # the centre chamber sits over the mediastinum, the outer ones over the lungs: the lungs need far less mAs
+    assert outer.dose["mas"] < 0.8 * centre.dose["mas"]

@@ -115,6 +115,8 @@ class XrayProtocol(ScanProtocol):
     added_cu_mm: float = Field(default=0.0, ge=0, le=0.5)
     focal_spot_mm: float = Field(default=1.2, ge=0.3, le=2.0)
     aec: bool = Field(default=False, description="Automatic exposure control (terminates at the target dose).")
+    aec_chambers: Literal["centre", "outer", "all"] = Field(
+        default="centre", description="AEC ionisation chambers: centre (spine/mediastinum), the two outer (lungs), all.")
     side_marker: Literal["L", "R", "none"] = "L"
     edge_enhancement: float = Field(default=0.6, ge=0, le=2)
     photometric: Literal["MONOCHROME1", "MONOCHROME2"] = "MONOCHROME2"
@@ -470,7 +472,7 @@ class XrayScanner(Scanner):
         per_ugy = _detector_signal_per_ugy(pixel_mm, scintillator)
         mas = protocol.mas
         if protocol.aec:
-            chamber = self._aec_chamber(fr, fc) & body_in_field
+            chamber = self._aec_chambers(fr, fc, protocol.aec_chambers) & body_in_field
             mean_per_mas = float(total_per_mas[chamber].mean()) if chamber.any() else float(total_per_mas.mean())
             mas = float(np.clip(exam.ei_target / 100.0 * per_ugy / max(mean_per_mas, 1e-9), 0.1, 800.0))
         mean = total_per_mas * mas
@@ -498,11 +500,16 @@ class XrayScanner(Scanner):
                          self._bone_contrast(ids, paths, primary.absorbed_energy_kev), scatter_fraction)
 
     @staticmethod
-    def _aec_chamber(rows: int, cols: int) -> np.ndarray:
-        """The central ionisation chamber: a 6×6 cm-equivalent region at the field centre (approximate)."""
+    def _aec_chambers(rows: int, cols: int, which: str) -> np.ndarray:
+        """The three-chamber AEC layout of a wall or table bucky: one central chamber and two upper-outer ones
+        (over the lung fields for a chest PA), each about a sixth of the field across."""
         mask = np.zeros((rows, cols), dtype=bool)
         h, w = max(rows // 6, 2), max(cols // 6, 2)
-        mask[rows // 2 - h // 2: rows // 2 + h // 2, cols // 2 - w // 2: cols // 2 + w // 2] = True
+        centres = {"centre": [(rows // 2, cols // 2)],
+                   "outer": [(rows * 2 // 5, cols // 4), (rows * 2 // 5, cols * 3 // 4)]}
+        centres["all"] = centres["centre"] + centres["outer"]
+        for r, c in centres[which]:
+            mask[max(r - h // 2, 0): r + h // 2, max(c - w // 2, 0): c + w // 2] = True
         return mask
 
     @staticmethod

@@ -17,7 +17,7 @@ MARGIN_MM = 150.0
 
 
 def _silhouette(labels: np.ndarray, axis: int) -> np.ndarray:
-    return (labels > 0).any(axis=axis)
+    return np.asarray((labels > 0).any(axis=axis))
 
 
 def positioning_view(patient: PatientRequest, protocol: XrayProtocol) -> np.ndarray:
@@ -81,7 +81,8 @@ def _panel(phantom, anatomy, source, setup, corners, horizontal: int, view_axis:
         return ((p[horizontal] - h_min) * scale, (z_max - p[2]) * scale)
 
     body = Image.fromarray((silhouette[::-1] * 150).astype(np.uint8))
-    body = body.resize((max(1, int(silhouette.shape[1] * spacing * scale)), max(1, int(silhouette.shape[0] * dz * scale))))
+    body = body.resize((max(1, int(silhouette.shape[1] * spacing * scale)),
+                        max(1, int(silhouette.shape[0] * dz * scale))))
     top = int((z_max - (oz + silhouette.shape[0] * dz)) * scale)
     left = int((origin_h - h_min) * scale)
     tint = Image.new("RGB", body.size, (214, 180, 150))

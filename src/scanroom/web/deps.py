@@ -98,7 +98,11 @@ class SignedIn:
     role: Role
 
 
-def optional_user(request: Request, db: Session = Depends(get_db, scope="function")) -> User | None:
+DB = Depends(get_db, scope="function")
+"""The request's database session, committed before the response is sent (see :func:`get_db`)."""
+
+
+def optional_user(request: Request, db: Session = DB) -> User | None:
     user = sessions.user_for_token(db, request.cookies.get(sessions.SESSION_COOKIE))
     request.state.signed_in = (SignedIn(user.id, user.username, user.full_name, user.role)
                                if user is not None else None)

@@ -84,7 +84,7 @@ class Beam:
     kvp: float
     bowtie: str
     energies_kev: np.ndarray  # (n_e,) bin representative energies
-    photons_per_mas_mm: np.ndarray  # (n_c, n_e) photons per mAs per mm² at the isocentre (after bowtie)
+    photons_per_mas_mm: np.ndarray  # (n_c, n_bins) photons per mAs per mm² at the isocentre (after bowtie)
     element_area_mm2: float  # per mm of row width: channel pitch at iso × fill factor is in η
     w1: np.ndarray  # (n_c, n_e) photons/mAs per element·mm of row width × η × E   (keV)
     w2: np.ndarray  # (n_c, n_e) same × E                                          (keV²)
@@ -99,15 +99,10 @@ class Beam:
         return int(self.w1.shape[0])
 
 
-def _rebin(e: np.ndarray, fl: np.ndarray, kvp: float, bin_kev: float) -> tuple[np.ndarray, np.ndarray]:
-    edges = np.arange(10.0, kvp + bin_kev, bin_kev)
-    idx = np.digitize(e, edges) - 1
-    keep = (idx >= 0) & (idx < edges.size - 1) & (fl > 0)
-    n = edges.size - 1
-    tot = np.bincount(idx[keep], weights=fl[keep], minlength=n)
-    esum = np.bincount(idx[keep], weights=(fl * e)[keep], minlength=n)
-    ok = tot > 0
-    return esum[ok] / tot[ok], tot[ok]
+def _quantile_bins(e: np.ndarray, weight: np.ndarray, n_bins: int) -> np.ndarray:
+    """Bin index per 1 keV sample: ``n_bins`` bins of equal detected-energy weight (quantiles)."""
+    c = np.cumsum(weight) / np.sum(weight)
+    return np.minimum((c * n_bins - 1e-9).astype(np.int64), n_bins - 1).clip(0)
 
 
 @lru_cache(maxsize=32)
@@ -118,33 +113,44 @@ def make_beam(
     *,
     detector: DetectorModel = DetectorModel(),
     filtration: tuple[float, float] = CT_FILTRATION,
-    bin_kev: float = 4.0,
+    n_bins: int = 12,
     bhc_degree: int = 4,
 ) -> Beam:
     """The beam for a scanner, tube voltage and bowtie (cached).
 
-    Fluence from the bundled SpekPy table (``scanroom.physics.xray.tube_spectrum``), inverse-square to
-    the isocentre, bowtie as aluminium (``geometry.bowtie_al_mm``), detector efficiency from xraydb.
+    Fluence from the bundled SpekPy table (``scanroom.physics.xray.tube_spectrum``, 1 keV), inverse-square
+    to the isocentre, bowtie as aluminium (``geometry.bowtie_al_mm``), detector efficiency from xraydb.
+    The 1 keV spectrum is then grouped into ``n_bins`` bins of equal detected energy (quantiles of the
+    central channel's Σ n·η·E); each bin keeps its exact per-channel weights and is represented by its
+    weighted mean energy. With 12 bins, line integrals through 30 cm water + 4 cm bone differ from the
+    1 keV sum by < 0.002 (steel implants: < 0.06); the water correction uses the same bins.
     """
     if not 70.0 <= kvp <= 140.0:
         raise ValueError(f"CT tube voltage must be 70-140 kV, got {kvp}")
+    if not 4 <= n_bins <= 64:
+        raise ValueError("n_bins must be 4-64")
     al, cu = filtration
     spec = tube_spectrum(float(kvp), inherent_al_mm=al, added_cu_mm=cu)
-    e, fl = _rebin(spec.energies_kev, spec.fluence, float(kvp), bin_kev)
-    fl_iso = fl * (1000.0 / geometry.source_iso_mm) ** 2  # photons / mm² / mAs at the isocentre
+    keep = spec.fluence > 0
+    e1, fl1 = spec.energies_kev[keep], spec.fluence[keep]
+    fl_iso = fl1 * (1000.0 / geometry.source_iso_mm) ** 2  # photons / mm² / mAs at the isocentre
     t_al = bowtie_al_mm(bowtie, geometry)  # (n_c,)
-    att = np.exp(-np.outer(t_al * 0.1, xr_mu_linear_cm("Al", e)))  # (n_c, n_e)
-    phot = fl_iso[None, :] * att
-    eta = detector.efficiency(e)
+    att = np.exp(-np.outer(t_al * 0.1, xr_mu_linear_cm("Al", e1)))  # (n_c, n_e1)
+    eta1 = detector.efficiency(e1)
     area = geometry.channel_pitch_iso_mm  # mm² per mm of row width
-    w1 = phot * area * eta[None, :] * e[None, :]
-    w2 = w1 * e[None, :]
+    w1_fine = fl_iso[None, :] * att * area * eta1[None, :] * e1[None, :]
+    c_mid = int(np.argmin(np.abs(geometry.gammas())))
+    idx = _quantile_bins(e1, w1_fine[c_mid], n_bins)
+    onehot = (idx[:, None] == np.arange(n_bins)[None, :]).astype(np.float64)  # (n_e1, n_bins)
+    w1 = w1_fine @ onehot
+    w2 = (w1_fine * e1[None, :]) @ onehot
+    e = (w1_fine[c_mid] * e1) @ onehot / w1[c_mid]
+    phot = (fl_iso[None, :] * att) @ onehot
     # water linearisation per channel
     mu_w = ct_mu_linear_cm("water", e)
     t = np.linspace(0.0, 60.0, 241)  # cm
     trans = np.exp(-np.outer(t, mu_w))  # (n_t, n_e)
     p_poly = -np.log((w1 @ trans.T) / w1.sum(axis=1, keepdims=True))  # (n_c, n_t)
-    c_mid = int(np.argmin(np.abs(geometry.gammas())))
     mu_ref = float(p_poly[c_mid, 80] / t[80])  # effective μ through 20 cm of water, central channel
     e_fine = np.linspace(20.0, 150.0, 1301)
     e_eff = float(np.interp(-mu_ref, -ct_mu_linear_cm("water", e_fine), e_fine))
@@ -309,6 +315,17 @@ def _material_stack(phantoms: Sequence[Phantom], slices: np.ndarray):
     return mats, np.stack(planes, axis=-1), umap
 
 
+def _prune(mats: list[str], stack: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Keep only materials present in the stack (renumbered); at least one (water) so shapes stay valid."""
+    present = np.unique(stack)
+    present = present[present != _NO]
+    if present.size == 0:
+        return ["water"], stack
+    lut = np.full(256, _NO, dtype=np.uint8)
+    lut[present] = np.arange(present.size, dtype=np.uint8)
+    return [mats[int(k)] for k in present], lut[stack]
+
+
 def trace_slice(
     phantom: Phantom | Sequence[Phantom],
     geometry: FanBeamGeometry,
@@ -354,8 +371,7 @@ def trace_slice(
         raise ValueError(f"slice z = {z_mm} mm is off the patient (phantom spans {z_lo:.1f} to {z_hi:.1f} mm)")
     rs: RowSamples = row_samples(acquisition, z_mm, angles, z0, dz, nz)
     mats, stack, umap = _material_stack(phs, rs.slices)
-    if not mats:
-        mats = ["water"]
+    mats, stack = _prune(mats, stack)
     # crop to the non-vacuum bounding box
     occ = np.any(stack != _NO, axis=2)
     if occ.any():
@@ -459,7 +475,8 @@ def _render_kernel(lengths, mu_em, w1, w2, vw, rw, cnt, mas, gain, width, sig_e,
     for v in nb.prange(n_v):
         s1u = np.empty(n_u)
         s2u = np.empty(n_u)
-        line = np.empty(n_e)
+        mids = np.empty(n_m, dtype=np.int64)
+        lens = np.empty(n_m, dtype=np.float32)
         for c in range(n_c):
             air1 = 0.0
             for e in range(n_e):
@@ -473,16 +490,21 @@ def _render_kernel(lengths, mu_em, w1, w2, vw, rw, cnt, mas, gain, width, sig_e,
                     s1u[u] = 0.0
                     s2u[u] = 0.0
                     continue
-                for e in range(n_e):
-                    acc = 0.0
-                    for m in range(n_m):
-                        acc += mu_em[e, m] * lengths[v, c, u, m]
-                    line[e] = math.exp(-acc)
+                nz = 0
+                for m in range(n_m):  # materials actually crossed by this ray (typically a handful)
+                    if lengths[v, c, u, m] > 0.0:
+                        mids[nz] = m
+                        lens[nz] = lengths[v, c, u, m]
+                        nz += 1
                 a1 = 0.0
                 a2 = 0.0
                 for e in range(n_e):
-                    a1 += w1[c, e] * line[e]
-                    a2 += w2[c, e] * line[e]
+                    acc = np.float32(0.0)
+                    for k in range(nz):
+                        acc += mu_em[e, mids[k]] * lens[k]
+                    t = math.exp(-acc)
+                    a1 += w1[c, e] * t
+                    a2 += w2[c, e] * t
                 s1u[u] = a1
                 s2u[u] = a2
             p = 0.0
@@ -568,7 +590,7 @@ def render(
     floor = 0.5 * e_mean  # clip below half a quantum before the log (no negative or zero signal)
     out = np.empty((nv, beam.n_channels), dtype=np.float32)
     quanta = np.empty((nv, beam.n_channels), dtype=np.float32)
-    _render_kernel(paths.lengths_cm, np.ascontiguousarray(mu, dtype=np.float64), beam.w1, beam.w2,
+    _render_kernel(paths.lengths_cm, np.ascontiguousarray(mu, dtype=np.float32), beam.w1, beam.w2,
                    paths.voxel_weight, paths.row_weight, paths.row_count, mas, gain, paths.row_width_mm, sig_e, floor,
                    bool(noise), int(seed) & 0xFFFFFFFF, out, quanta)
     return (out, quanta) if return_quanta else out

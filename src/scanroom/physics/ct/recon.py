@@ -128,48 +128,56 @@ def _padded(q: np.ndarray) -> np.ndarray:
 
 
 @nb.njit(cache=True, parallel=True, fastmath=True, boundscheck=False)
-def _bp_parallel(qp, cos_t, sin_t, n, x0, y0, px, centre_det, radius2, scale, out):
+def _bp_parallel(qp, cos_t, sin_t, n, x0, y0, px, centre_det, radius, scale, out):
     """Pixel (j, i) at (x0 + i·px, y0 + j·px) in detector-spacing units reads s = x cos θ + y sin θ + centre.
 
-    ``qp``: filtered views padded with _PAD zeros each side. Fixed loop bounds and two passes (indices,
-    then accumulation) let LLVM vectorise: about twice as fast as a bounds-tested single loop.
+    ``qp``: filtered views padded with _PAD zeros each side; only pixels within ``radius`` of the origin
+    are computed (others 0). Speed notes: fixed-stride loops in two passes (indices, then accumulation)
+    and *unsigned* indices (numba adds a negative-index wrap test for signed ones) let LLVM vectorise;
+    together about 3x faster than a bounds-tested single loop.
     """
     nv, ndp = qp.shape
     top = np.float32(ndp - 1.001)
+    one = np.uint32(1)
     for j in nb.prange(n):
         y = y0 + j * px
         row = np.zeros(n, dtype=np.float32)
-        idx = np.zeros(n, dtype=np.int32)
+        idx = np.zeros(n, dtype=np.uint32)
         wts = np.zeros(n, dtype=np.float32)
-        for v in range(nv):
-            ct = np.float32(cos_t[v] * px)
-            s0 = np.float32(x0 * cos_t[v] + y * sin_t[v] + centre_det + _PAD)
-            for i in range(n):
-                sv = s0 + np.float32(i) * ct
-                sv = min(max(sv, np.float32(0.0)), top)
-                k = np.int32(sv)
-                idx[i] = k
-                wts[i] = sv - np.float32(k)
-            qv = qp[v]
-            for i in range(n):
-                k = idx[i]
-                a = qv[k]
-                row[i] += a + wts[i] * (qv[k + 1] - a)
+        h2 = radius * radius - y * y
+        if h2 > 0.0:
+            h = math.sqrt(h2)
+            lo = np.uint64(min(max(0, int(math.ceil((-h - x0) / px))), n))
+            hi = np.uint64(min(max(0, int(math.floor((h - x0) / px)) + 1), n))
+            for v in range(nv):
+                ct = np.float32(cos_t[v] * px)
+                s0 = np.float32(x0 * cos_t[v] + y * sin_t[v] + centre_det + _PAD)
+                for i in range(lo, hi):
+                    sv = s0 + np.float32(i) * ct
+                    sv = min(max(sv, np.float32(0.0)), top)
+                    k = np.uint32(sv)
+                    idx[i] = k
+                    wts[i] = sv - np.float32(k)
+                qv = qp[v]
+                for i in range(lo, hi):
+                    k = idx[i]
+                    a = qv[k]
+                    row[i] += a + wts[i] * (qv[k + one] - a)
         for i in range(n):
-            x = x0 + i * px
-            out[j, i] = row[i] * scale if x * x + y * y <= radius2 else 0.0
+            out[j, i] = row[i] * scale
 
 
 def backproject_parallel(q: np.ndarray, angles_rad: np.ndarray, output_size: int, centre: float | None = None,
                          circle: bool = True, image_centre: float | None = None, pixel: float = 1.0,
-                         offset: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+                         offset: tuple[float, float] = (0.0, 0.0), mask_radius: float | None = None) -> np.ndarray:
     """Pixel-driven linear-interpolation back-projection of filtered views, scaled by π/n_views.
 
     Lengths are in detector-spacing units. Pixel (row j, column i) sits at ``x = offset_x + (i − c)·pixel``,
     ``y = offset_y + (j − c)·pixel`` with ``c = image_centre`` (default ``(output_size − 1)/2``) and reads
     the view at ``s = x·cos θ + y·sin θ + centre`` (default centre ``(n_det − 1)/2``). scikit-image's
     ``radon``/``iradon`` use ``c = output_size // 2``, ``centre = n_det // 2`` and ``θ_ours = −θ_skimage``.
-    The π/n scale is Δθ over 180°, or ½·Δθ over 360° (each line measured twice).
+    The π/n scale is Δθ over 180°, or ½·Δθ over 360° (each line measured twice). Pixels farther than
+    ``mask_radius`` (default: the inscribed circle if ``circle``, else none) from the origin are 0.
     """
     nv, nd = q.shape
     angles = np.asarray(angles_rad, dtype=np.float64)
@@ -177,10 +185,14 @@ def backproject_parallel(q: np.ndarray, angles_rad: np.ndarray, output_size: int
         raise ValueError("one angle per view")
     c_det = (nd - 1) / 2.0 if centre is None else float(centre)
     c_img = (output_size - 1) / 2.0 if image_centre is None else float(image_centre)
-    r2 = (output_size * pixel / 2.0) ** 2 if circle else 1e30
+    # circle: the inscribed circle of the image; otherwise every pixel (radius beyond the corners)
+    if mask_radius is not None:
+        radius = float(mask_radius)
+    else:
+        radius = output_size * pixel / 2.0 if circle else 4.0 * (output_size * pixel + math.hypot(*offset))
     out = np.empty((output_size, output_size), dtype=np.float32)
     _bp_parallel(_padded(q), np.cos(angles), np.sin(angles), int(output_size), offset[0] - c_img * pixel,
-                 offset[1] - c_img * pixel, float(pixel), c_det, r2, math.pi / nv, out)
+                 offset[1] - c_img * pixel, float(pixel), c_det, radius, math.pi / nv, out)
     return out
 
 
@@ -371,9 +383,9 @@ def fbp_fan(
     if method == "rebin":
         sino, theta, ds = rebin_fan_to_parallel(p, geometry, angles)
         qpar = filter_parallel(sino, spacing_mm=ds, kernel=kernel) * 10.0  # 1/mm -> 1/cm
-        img = backproject_parallel(qpar, theta, int(matrix), centre=(sino.shape[1] - 1) / 2.0, circle=False,
-                                   pixel=fov_mm / matrix / ds, offset=(centre_mm[0] / ds, centre_mm[1] / ds))
-        return _masked(img, fov_mm, int(matrix), centre_mm, geometry.scan_fov_mm)
+        return backproject_parallel(qpar, theta, int(matrix), centre=(sino.shape[1] - 1) / 2.0, circle=False,
+                                    pixel=fov_mm / matrix / ds, offset=(centre_mm[0] / ds, centre_mm[1] / ds),
+                                    mask_radius=geometry.scan_fov_mm / 2.0 / ds)
     q = _fan_filter(p, geometry, kernel)
     lut, t0, t_scale = _channel_lut(geometry)
     px_cm = fov_mm / matrix / 10.0

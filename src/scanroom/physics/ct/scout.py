@@ -21,6 +21,7 @@ from scanroom.physics.ct.projector import (
     Beam,
     SlicePaths,
     _material_stack,
+    _prune,
     _trace_kernel,
     bh_correct,
     make_beam,
@@ -78,8 +79,7 @@ def acquire_topogram(
     nz = phantom.shape[0]
     slices = np.arange(nz)
     mats, stack, umap = _material_stack([phantom], slices)
-    if not mats:
-        mats = ["water"]
+    mats, stack = _prune(mats, stack)
     x0, y0, z0 = phantom.origin_mm
     nu = stack.shape[2]
     out = np.zeros((1, geometry.n_channels, nu, len(mats)), dtype=np.float32)

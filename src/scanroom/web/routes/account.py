@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from scanroom.accounts import sessions
 from scanroom.accounts.service import Actor, ValidationProblem, change_password
 from scanroom.store.models import User
-from scanroom.web.deps import client_ip, current_user, get_db
+from scanroom.web.deps import DB, client_ip, current_user
 from scanroom.web.templating import render
 
 router = APIRouter()
@@ -29,7 +29,7 @@ def password_submit(
     new_password: Annotated[str, Form()] = "",
     confirm_password: Annotated[str, Form()] = "",
     user: User = Depends(current_user),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = DB,
 ) -> Response:
     if new_password != confirm_password:
         return render(request, "password.html",

@@ -18,7 +18,7 @@ from scanroom.accounts.service import (
     enrol,
 )
 from scanroom.store.models import AuditEvent, Cohort, EnrolmentRole, Modality, Programme, Role, User
-from scanroom.web.deps import client_ip, get_db, require_admin
+from scanroom.web.deps import DB, client_ip, require_admin
 from scanroom.web.templating import render
 
 router = APIRouter()
@@ -41,7 +41,7 @@ def _admin_context(db: Session, **extra: object) -> dict[str, object]:
 
 
 @router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
-def admin_home(request: Request, user: User = Depends(require_admin), db: Session = Depends(get_db, scope="function")) -> Response:
+def admin_home(request: Request, user: User = Depends(require_admin), db: Session = DB) -> Response:
     return render(request, "admin.html", _admin_context(db))
 
 
@@ -60,7 +60,7 @@ def _after(request: Request, db: Session, action, form: str, values: dict[str, s
 def admin_create_user(request: Request, username: Annotated[str, Form()] = "", full_name: Annotated[str, Form()] = "",
                       email: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "trainee",
                       password: Annotated[str, Form()] = "", user: User = Depends(require_admin),
-                      db: Session = Depends(get_db, scope="function")) -> Response:
+                      db: Session = DB) -> Response:
     actor = Actor(user.id, client_ip(request))
     return _after(request, db, lambda: create_user(db, username=username, password=password, role=role,
                                                    full_name=full_name, email=email, actor=actor),
@@ -72,7 +72,7 @@ def admin_create_user(request: Request, username: Annotated[str, Form()] = "", f
 def admin_create_programme(request: Request, name: Annotated[str, Form()] = "",
                            modality: Annotated[str, Form()] = "", level: Annotated[str, Form()] = "",
                            description: Annotated[str, Form()] = "", user: User = Depends(require_admin),
-                           db: Session = Depends(get_db, scope="function")) -> Response:
+                           db: Session = DB) -> Response:
     actor = Actor(user.id, client_ip(request))
     return _after(request, db, lambda: create_programme(db, name=name, modality=modality, level=level,
                                                         description=description, actor=actor),
@@ -83,7 +83,7 @@ def admin_create_programme(request: Request, name: Annotated[str, Form()] = "",
 @router.post("/admin/cohorts", response_class=HTMLResponse, include_in_schema=False)
 def admin_create_cohort(request: Request, name: Annotated[str, Form()] = "",
                         programme_id: Annotated[str, Form()] = "", start_year: Annotated[str, Form()] = "",
-                        user: User = Depends(require_admin), db: Session = Depends(get_db, scope="function")) -> Response:
+                        user: User = Depends(require_admin), db: Session = DB) -> Response:
     actor = Actor(user.id, client_ip(request))
     values = {"name": name, "programme_id": programme_id, "start_year": start_year}
 
@@ -100,7 +100,7 @@ def admin_create_cohort(request: Request, name: Annotated[str, Form()] = "",
 @router.post("/admin/enrolments", response_class=HTMLResponse, include_in_schema=False)
 def admin_enrol(request: Request, cohort_id: Annotated[str, Form()] = "", username: Annotated[str, Form()] = "",
                 role: Annotated[str, Form()] = "instructor", user: User = Depends(require_admin),
-                db: Session = Depends(get_db, scope="function")) -> Response:
+                db: Session = DB) -> Response:
     values = {"cohort_id": cohort_id, "username": username, "role": role}
 
     def action() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from scanroom.dicom import library
 from scanroom.learning import progress
 from scanroom.store.models import Annotation, Programme, Role, User, utcnow
 from scanroom.web import schemas
-from scanroom.web.deps import client_ip, current_user, get_db, require_admin, require_instructor
+from scanroom.web.deps import DB, client_ip, current_user, require_admin, require_instructor
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -37,13 +37,13 @@ def me(user: User = Depends(current_user)) -> User:
 
 
 @router.get("/users", response_model=list[schemas.UserOut])
-def list_users(_: User = Depends(require_admin), db: Session = Depends(get_db, scope="function")) -> list[User]:
+def list_users(_: User = Depends(require_admin), db: Session = DB) -> list[User]:
     return list(db.scalars(select(User).order_by(User.username)))
 
 
 @router.post("/users", response_model=schemas.UserOut, status_code=201)
 def add_user(body: schemas.UserCreate, request: Request, admin: User = Depends(require_admin),
-             db: Session = Depends(get_db, scope="function")) -> User:
+             db: Session = DB) -> User:
     try:
         return create_user(db, username=body.username, password=body.password, role=body.role,
                            full_name=body.full_name, email=body.email, actor=Actor(admin.id, client_ip(request)))
@@ -52,13 +52,13 @@ def add_user(body: schemas.UserCreate, request: Request, admin: User = Depends(r
 
 
 @router.get("/programmes", response_model=list[schemas.ProgrammeOut])
-def list_programmes(_: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> list[Programme]:
+def list_programmes(_: User = Depends(current_user), db: Session = DB) -> list[Programme]:
     return list(db.scalars(select(Programme).order_by(Programme.name)))
 
 
 @router.post("/programmes", response_model=schemas.ProgrammeOut, status_code=201)
 def add_programme(body: schemas.ProgrammeCreate, request: Request, admin: User = Depends(require_admin),
-                  db: Session = Depends(get_db, scope="function")) -> Programme:
+                  db: Session = DB) -> Programme:
     try:
         return create_programme(db, name=body.name, modality=body.modality, level=body.level,
                                 description=body.description, actor=Actor(admin.id, client_ip(request)))
@@ -67,13 +67,13 @@ def add_programme(body: schemas.ProgrammeCreate, request: Request, admin: User =
 
 
 @router.get("/cohorts", response_model=list[schemas.CohortOut])
-def list_cohorts(user: User = Depends(require_instructor), db: Session = Depends(get_db, scope="function")) -> list[object]:
+def list_cohorts(user: User = Depends(require_instructor), db: Session = DB) -> list[object]:
     return list(cohorts_taught_by(db, user))
 
 
 @router.post("/cohorts", response_model=schemas.CohortOut, status_code=201)
 def add_cohort(body: schemas.CohortCreate, request: Request, admin: User = Depends(require_admin),
-               db: Session = Depends(get_db, scope="function")) -> object:
+               db: Session = DB) -> object:
     try:
         return create_cohort(db, name=body.name, programme_id=body.programme_id, start_year=body.start_year,
                              actor=Actor(admin.id, client_ip(request)))
@@ -83,7 +83,7 @@ def add_cohort(body: schemas.CohortCreate, request: Request, admin: User = Depen
 
 @router.post("/cohorts/{cohort_id}/enrolments", response_model=schemas.EnrolmentOut, status_code=201)
 def add_enrolment(cohort_id: int, body: schemas.EnrolmentCreate, request: Request,
-                  user: User = Depends(require_instructor), db: Session = Depends(get_db, scope="function")) -> object:
+                  user: User = Depends(require_instructor), db: Session = DB) -> object:
     if user.role != Role.ADMIN and cohort_id not in {c.id for c in cohorts_taught_by(db, user)}:
         raise HTTPException(404, "No such cohort among those you teach.")
     try:
@@ -97,7 +97,7 @@ def add_enrolment(cohort_id: int, body: schemas.EnrolmentCreate, request: Reques
 
 @router.get("/trainees/{trainee_id}/progress", response_model=schemas.ProgressOut)
 def trainee_progress(trainee_id: int, user: User = Depends(current_user),
-                     db: Session = Depends(get_db, scope="function")) -> schemas.ProgressOut:
+                     db: Session = DB) -> schemas.ProgressOut:
     """A trainee sees their own record; instructors those they teach; admins all. Others get 404."""
     if user.role == Role.TRAINEE:
         target = user if trainee_id == user.id else None
@@ -112,7 +112,7 @@ def trainee_progress(trainee_id: int, user: User = Depends(current_user),
 
 
 @router.get("/images", response_model=list[schemas.ImageOut])
-def list_images(user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> list[object]:
+def list_images(user: User = Depends(current_user), db: Session = DB) -> list[object]:
     return list(library.visible_studies(db, user))
 
 
@@ -123,7 +123,7 @@ def _visible_series_or_404(db: Session, user: User, study_uid: str, series_uid: 
 
 @router.get("/annotations/{study_uid}/{series_uid}", response_model=schemas.AnnotationSetOut)
 def get_annotations(study_uid: str, series_uid: str, user: User = Depends(current_user),
-                    db: Session = Depends(get_db, scope="function")) -> schemas.AnnotationSetOut:
+                    db: Session = DB) -> schemas.AnnotationSetOut:
     _visible_series_or_404(db, user, study_uid, series_uid)
     row = db.scalar(select(Annotation).where(Annotation.user_id == user.id, Annotation.series_uid == series_uid))
     return schemas.AnnotationSetOut(study_uid=study_uid, series_uid=series_uid,
@@ -132,7 +132,7 @@ def get_annotations(study_uid: str, series_uid: str, user: User = Depends(curren
 
 @router.put("/annotations/{study_uid}/{series_uid}", response_model=schemas.AnnotationSetOut)
 def put_annotations(study_uid: str, series_uid: str, body: schemas.AnnotationSet,
-                    user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> schemas.AnnotationSetOut:
+                    user: User = Depends(current_user), db: Session = DB) -> schemas.AnnotationSetOut:
     """Replace the caller's annotations on a series (their own only; nobody else's are touched)."""
     _visible_series_or_404(db, user, study_uid, series_uid)
     items = [item.model_dump() for item in body.annotations]
@@ -151,7 +151,7 @@ def put_annotations(study_uid: str, series_uid: str, body: schemas.AnnotationSet
 
 @router.post("/scans/{modality}", response_model=schemas.ScanOut, status_code=201)
 def run_scan(modality: str, body: schemas.ScanRequest, request: Request, user: User = Depends(current_user),
-             db: Session = Depends(get_db, scope="function")) -> object:
+             db: Session = DB) -> object:
     """Acquire on a digital patient and keep the images and the dose record (the caller's own)."""
     from scanroom.practice import scans
     from scanroom.scanner.base import PatientRequest, ProtocolError, apply_settings
@@ -170,7 +170,7 @@ def run_scan(modality: str, body: schemas.ScanRequest, request: Request, user: U
 
 @router.get("/scans", response_model=list[schemas.ScanOut])
 def list_scans(modality: str | None = None, user: User = Depends(current_user),
-               db: Session = Depends(get_db, scope="function")) -> list[object]:
+               db: Session = DB) -> list[object]:
     """The caller's own scan history, newest first."""
     from scanroom.practice import scans
 

@@ -15,7 +15,7 @@ from scanroom.dicom import library
 from scanroom.dicom.dicomweb import DICOM_JSON, multipart_related, to_dicom_json
 from scanroom.dicom.normalise import frame_bytes
 from scanroom.store.models import ImageInstance, User
-from scanroom.web.deps import current_user, get_db
+from scanroom.web.deps import DB, current_user
 
 router = APIRouter(prefix="/dicomweb", tags=["dicomweb"])
 
@@ -45,7 +45,7 @@ def _instance_or_404(db: Session, user: User, study_uid: str, series_uid: str, s
 
 
 @router.get("/studies")
-def search_studies(user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> JSONResponse:
+def search_studies(user: User = Depends(current_user), db: Session = DB) -> JSONResponse:
     studies: dict[str, dict[str, Any]] = {}
     for row in library.visible_studies(db, user):
         entry = studies.setdefault(row.study_uid, {
@@ -64,7 +64,7 @@ def search_studies(user: User = Depends(current_user), db: Session = Depends(get
 
 
 @router.get("/studies/{study_uid}/series")
-def search_series(study_uid: str, user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> JSONResponse:
+def search_series(study_uid: str, user: User = Depends(current_user), db: Session = DB) -> JSONResponse:
     series: dict[str, dict[str, Any]] = {}
     for row in library.visible_studies(db, user):
         if row.study_uid != study_uid:
@@ -81,7 +81,7 @@ def search_series(study_uid: str, user: User = Depends(current_user), db: Sessio
 
 @router.get("/studies/{study_uid}/series/{series_uid}/instances")
 def search_instances(study_uid: str, series_uid: str, user: User = Depends(current_user),
-                     db: Session = Depends(get_db, scope="function")) -> JSONResponse:
+                     db: Session = DB) -> JSONResponse:
     return _json([{**_attr("00080018", "UI", i.sop_instance_uid), **_attr("00080016", "UI", i.sop_class_uid),
                    **_attr("00200013", "IS", i.instance_number), **_attr("00280010", "US", i.rows),
                    **_attr("00280011", "US", i.columns), **_attr("00280008", "IS", i.number_of_frames)}
@@ -90,7 +90,7 @@ def search_instances(study_uid: str, series_uid: str, user: User = Depends(curre
 
 @router.get("/studies/{study_uid}/series/{series_uid}/metadata")
 def series_metadata(request: Request, study_uid: str, series_uid: str, user: User = Depends(current_user),
-                    db: Session = Depends(get_db, scope="function")) -> JSONResponse:
+                    db: Session = DB) -> JSONResponse:
     data_dir = request.app.state.data_dir
     payload = []
     for instance in _series_or_404(db, user, study_uid, series_uid):
@@ -102,7 +102,7 @@ def series_metadata(request: Request, study_uid: str, series_uid: str, user: Use
 
 @router.get("/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}")
 def retrieve_instance(request: Request, study_uid: str, series_uid: str, sop_uid: str,
-                      user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> Response:
+                      user: User = Depends(current_user), db: Session = DB) -> Response:
     instance = _instance_or_404(db, user, study_uid, series_uid, sop_uid)
     path = request.app.state.data_dir / instance.relative_path
     body, content_type = multipart_related([path.read_bytes()], "application/dicom")
@@ -111,7 +111,7 @@ def retrieve_instance(request: Request, study_uid: str, series_uid: str, sop_uid
 
 @router.get("/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}/frames/{frame_list}")
 def retrieve_frames(request: Request, study_uid: str, series_uid: str, sop_uid: str, frame_list: str,
-                    user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> Response:
+                    user: User = Depends(current_user), db: Session = DB) -> Response:
     instance = _instance_or_404(db, user, study_uid, series_uid, sop_uid)
     try:
         numbers = [int(part) for part in frame_list.split(",")]

@@ -19,7 +19,7 @@ from scanroom.accounts.service import (
 )
 from scanroom.learning import progress
 from scanroom.store.models import Cohort, Enrolment, EnrolmentRole, User
-from scanroom.web.deps import client_ip, get_db, require_instructor
+from scanroom.web.deps import DB, client_ip, require_instructor
 from scanroom.web.templating import render
 
 router = APIRouter()
@@ -27,7 +27,7 @@ router = APIRouter()
 
 @router.get("/instructor", response_class=HTMLResponse, include_in_schema=False)
 def instructor_home(request: Request, user: User = Depends(require_instructor),
-                    db: Session = Depends(get_db, scope="function")) -> Response:
+                    db: Session = DB) -> Response:
     cohorts = cohorts_taught_by(db, user)
     trainees = [progress.progress_for(db, t) for t in trainees_visible_to(db, user)]
     return render(request, "instructor_home.html", {"cohorts": cohorts, "trainees": trainees})
@@ -49,14 +49,14 @@ def _cohort_context(db: Session, cohort: Cohort) -> dict[str, object]:
 
 @router.get("/instructor/cohorts/{cohort_id}", response_class=HTMLResponse, include_in_schema=False)
 def cohort_page(request: Request, cohort_id: int, user: User = Depends(require_instructor),
-                db: Session = Depends(get_db, scope="function")) -> Response:
+                db: Session = DB) -> Response:
     cohort = _cohort_or_404(db, user, cohort_id)
     return render(request, "cohort.html", {**_cohort_context(db, cohort), "errors": {}, "username": ""})
 
 
 @router.post("/instructor/cohorts/{cohort_id}/enrol", response_class=HTMLResponse, include_in_schema=False)
 def cohort_enrol(request: Request, cohort_id: int, username: Annotated[str, Form()] = "",
-                 user: User = Depends(require_instructor), db: Session = Depends(get_db, scope="function")) -> Response:
+                 user: User = Depends(require_instructor), db: Session = DB) -> Response:
     cohort = _cohort_or_404(db, user, cohort_id)
     try:
         enrol(db, cohort_id=cohort.id, username=username, role=EnrolmentRole.TRAINEE, actor_user=user,
@@ -72,7 +72,7 @@ def cohort_enrol(request: Request, cohort_id: int, username: Annotated[str, Form
 
 @router.get("/instructor/trainees/{trainee_id}", response_class=HTMLResponse, include_in_schema=False)
 def trainee_page(request: Request, trainee_id: int, user: User = Depends(require_instructor),
-                 db: Session = Depends(get_db, scope="function")) -> Response:
+                 db: Session = DB) -> Response:
     trainee = next((t for t in trainees_visible_to(db, user) if t.id == trainee_id), None)
     if trainee is None:
         raise HTTPException(404, "No such trainee in your cohorts.")

@@ -21,7 +21,7 @@ from scanroom.scanner.base import PatientRequest, ProtocolError, apply_settings
 from scanroom.scanner.mri import SEQUENCE_NAMES, MriProtocol, timing_and_sar
 from scanroom.scanner.registry import get_scanner
 from scanroom.store.models import MrScreeningDecision, ScanRecord, User
-from scanroom.web.deps import current_user, get_db
+from scanroom.web.deps import DB, current_user
 from scanroom.web.templating import render
 
 router = APIRouter()
@@ -79,7 +79,7 @@ def _page(request: Request, db: Session, user: User, case: mr_screening.Screenin
 
 @router.get("/scanroom/mri", response_class=HTMLResponse, include_in_schema=False)
 def mri_console(request: Request, case: str = "routine-brain", sequence: str = "t1-se", record: int | None = None,
-                user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> Response:
+                user: User = Depends(current_user), db: Session = DB) -> Response:
     screening_case = _case_or_404(case)
     chosen = None
     if record is not None:
@@ -96,7 +96,7 @@ def mri_console(request: Request, case: str = "routine-brain", sequence: str = "
 
 
 @router.post("/scanroom/mri/screening", include_in_schema=False)
-async def mri_screening(request: Request, user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> Response:
+async def mri_screening(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     case = _case_or_404(form.get("case", ""))
     decision = form.get("decision", "")
@@ -120,7 +120,7 @@ def mri_estimate(request: Request, user: User = Depends(current_user)) -> Respon
 
 
 @router.post("/scanroom/mri/scan", include_in_schema=False)
-async def mri_scan(request: Request, user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> Response:
+async def mri_scan(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
     case = _case_or_404(form.get("case", ""))
     values: dict[str, Any] = {**form, **{k: form.get(k) == "on" for k in CHECKBOXES}}
@@ -159,7 +159,7 @@ def _save_kspace(data_dir: Path, record_id: int, kspace: np.ndarray | None) -> N
 
 @router.get("/scanroom/mri/kspace/{record_id}.png", include_in_schema=False)
 def mri_kspace(request: Request, record_id: int, user: User = Depends(current_user),
-               db: Session = Depends(get_db, scope="function")) -> Response:
+               db: Session = DB) -> Response:
     record = db.get(ScanRecord, record_id)
     path = _kspace_path(request.app.state.data_dir, record_id)
     if record is None or record.user_id != user.id or not path.exists():

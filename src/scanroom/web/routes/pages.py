@@ -18,9 +18,9 @@ from scanroom.dicom import library
 from scanroom.learning import progress
 from scanroom.store.models import Enrolment, Role, User
 from scanroom.web.deps import (
+    DB,
     client_ip,
     current_user,
-    get_db,
     get_settings,
     is_secure,
     optional_user,
@@ -44,7 +44,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz(db: Session = Depends(get_db, scope="function")) -> JSONResponse:
+def healthz(db: Session = DB) -> JSONResponse:
     db.execute(text("SELECT 1"))
     return JSONResponse({"status": "ok"})
 
@@ -67,7 +67,7 @@ def login_submit(
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = DB,
     settings: Settings = Depends(get_settings),
 ) -> Response:
     name = normalise_username(username)
@@ -101,7 +101,7 @@ def login_submit(
 
 
 @router.post("/logout", include_in_schema=False)
-def logout(request: Request, db: Session = Depends(get_db, scope="function"), user: User | None = Depends(optional_user)) -> Response:
+def logout(request: Request, db: Session = DB, user: User | None = Depends(optional_user)) -> Response:
     sessions.end_session(db, request.cookies.get(sessions.SESSION_COOKIE))
     if user is not None:
         audit.record(db, "logout", actor_id=user.id, target=f"user:{user.id}", ip_address=client_ip(request))
@@ -111,7 +111,7 @@ def logout(request: Request, db: Session = Depends(get_db, scope="function"), us
 
 
 @router.get("/trainee", response_class=HTMLResponse, include_in_schema=False)
-def trainee_home(request: Request, user: User = Depends(require_trainee), db: Session = Depends(get_db, scope="function")) -> Response:
+def trainee_home(request: Request, user: User = Depends(require_trainee), db: Session = DB) -> Response:
     summary = progress.progress_for(db, user)
     enrolments = list(db.scalars(select(Enrolment).where(Enrolment.user_id == user.id)))
     items = library.gallery(db)
@@ -121,14 +121,14 @@ def trainee_home(request: Request, user: User = Depends(require_trainee), db: Se
 
 
 @router.get("/gallery", response_class=HTMLResponse, include_in_schema=False)
-def gallery_page(request: Request, user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> Response:
+def gallery_page(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
     summary = progress.progress_for(db, user)
     return render(request, "gallery.html", {"items": library.gallery(db), "opened": summary.opened_refs})
 
 
 @router.get("/viewer/{study_uid}/{series_uid}", response_class=HTMLResponse, include_in_schema=False)
 def viewer_page(request: Request, study_uid: str, series_uid: str, user: User = Depends(current_user),
-                db: Session = Depends(get_db, scope="function")) -> Response:
+                db: Session = DB) -> Response:
     instances = library.visible_series(db, user, study_uid, series_uid)
     if not instances:
         raise HTTPException(404, "No such series, or it is not yours to see.")

@@ -16,13 +16,16 @@ from scanroom.scanner.base import PatientRequest, ProtocolError, ScanProtocol, a
 from scanroom.scanner.registry import get_scanner
 from scanroom.scanner.xray_exams import EXAMS
 from scanroom.store.models import ScanRecord, User
-from scanroom.web.deps import current_user, get_db
+from scanroom.web.deps import DB, current_user
 from scanroom.web.templating import render
 
 router = APIRouter()
 
 FORM_KEYS = ("kvp", "mas", "sid_cm", "grid_ratio", "rotation_deg", "tube_angle_deg", "added_al_mm", "added_cu_mm",
-             "side_marker", "edge_enhancement", "photometric")
+             "side_marker", "edge_enhancement", "photometric", "aec_chambers")
+# What the patient may present with in the X-ray room (the pathology shows in the image when present)
+XRAY_PATHOLOGY = ("lung-nodule", "calcified-nodule", "pneumothorax", "pleural-effusion", "rib-fracture",
+                  "radius-fracture", "scaphoid-fracture", "renal-stone", "gallstone")
 CHECKBOXES = ("grid", "aec")
 XRAY_PATIENTS = ("adult-male", "adult-female", "child-5y", "step-wedge")
 
@@ -51,12 +54,16 @@ def _protocol_and_patient(form: dict[str, str]) -> tuple[str, PatientRequest, Sc
     if patient_id not in _patients():
         raise ProtocolError(f"Choose a patient from the list ({', '.join(_patients())}).")
     protocol = apply_settings(scanner.preset(exam), settings_from_form(form))
-    return exam, PatientRequest(patient_id=patient_id), protocol
+    pathology = form.get("pathology", "")
+    if pathology and pathology not in XRAY_PATHOLOGY:
+        raise ProtocolError(f"Unknown pathology {pathology!r}.")
+    return exam, PatientRequest(patient_id=patient_id, lesions=(pathology,) if pathology else ()), protocol
 
 
-def _form_values(protocol: ScanProtocol, patient: str) -> dict[str, Any]:
+def _form_values(protocol: ScanProtocol, patient: str, pathology: str = "") -> dict[str, Any]:
     values = protocol.model_dump()
     values["patient"] = patient
+    values["pathology"] = pathology
     values["field_w"], values["field_h"] = values["field_cm"]
     values["offset_x"], values["offset_z"] = values["centre_offset_cm"]
     return values
@@ -67,6 +74,7 @@ def _console(request: Request, db: Session, user: User, values: dict[str, Any], 
     history = scans.history(db, user, "xray", limit=50)
     return render(request, "xray_console.html", {
         "exams": list(EXAMS.values()), "patients": _patients(), "values": values, "record": record,
+        "pathologies": XRAY_PATHOLOGY,
         "error": error, "history": history,
         "cumulative_dap": sum(float(h.dose.get("dap_gycm2", 0.0)) for h in history),
         "cumulative_e": sum(float(h.dose.get("effective_dose_msv", 0.0)) for h in history),
@@ -75,14 +83,16 @@ def _console(request: Request, db: Session, user: User, values: dict[str, Any], 
 
 @router.get("/scanroom/xray", response_class=HTMLResponse, include_in_schema=False)
 def xray_console(request: Request, exam: str = "chest-pa", patient: str = "adult-male", record: int | None = None,
-                 user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> Response:
+                 user: User = Depends(current_user), db: Session = DB) -> Response:
     chosen: ScanRecord | None = None
     if record is not None:
         chosen = db.get(ScanRecord, record)
         if chosen is None or chosen.user_id != user.id or chosen.modality != "xray":
             raise HTTPException(404, "No such exposure in your history.")
         protocol = get_scanner("xray").protocol_model.model_validate(chosen.protocol)
-        return _console(request, db, user, _form_values(protocol, chosen.patient["patient_id"]), record=chosen)
+        lesions = chosen.patient.get("lesions") or [""]
+        return _console(request, db, user, _form_values(protocol, chosen.patient["patient_id"], lesions[0]),
+                        record=chosen)
     try:
         protocol = get_scanner("xray").preset(exam)
     except ProtocolError as problem:
@@ -106,7 +116,7 @@ def xray_positioning(request: Request, user: User = Depends(current_user)) -> Re
 
 
 @router.post("/scanroom/xray/expose", include_in_schema=False)
-async def xray_expose(request: Request, user: User = Depends(current_user), db: Session = Depends(get_db, scope="function")) -> Response:
+async def xray_expose(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
     try:
         exam, patient, protocol = _protocol_and_patient(form)
@@ -119,6 +129,6 @@ async def xray_expose(request: Request, user: User = Depends(current_user), db: 
         result = await run_in_threadpool(scans.run_scan, db, request.app.state.data_dir, user, "xray", patient,
                                          protocol, preset=exam)
     except ProtocolError as problem:
-        return _console(request, db, user, _form_values(protocol, patient.patient_id), error=str(problem),
-                        status_code=422)
+        return _console(request, db, user, _form_values(protocol, patient.patient_id, form.get("pathology", "")),
+                        error=str(problem), status_code=422)
     return RedirectResponse(f"/scanroom/xray?record={result.record.id}", status_code=303)
