@@ -477,16 +477,17 @@ def _render_kernel(lengths, mu_em, w1, w2, vw, rw, cnt, mas, gain, width, sig_e,
         s2u = np.empty(n_u)
         mids = np.empty(n_m, dtype=np.int64)
         lens = np.empty(n_m, dtype=np.float32)
+        used = np.zeros(n_u, dtype=np.bool_)  # voxel slices seen by some row of this view
+        for u in range(n_u):
+            for r in range(n_r):
+                if vw[v, r, u] > 0.0 and rw[v, r] > 0.0:
+                    used[u] = True
         for c in range(n_c):
             air1 = 0.0
             for e in range(n_e):
                 air1 += w1[c, e]
             for u in range(n_u):
-                used = False
-                for r in range(n_r):
-                    if vw[v, r, u] > 0.0 and rw[v, r] > 0.0:
-                        used = True
-                if not used:
+                if not used[u]:
                     s1u[u] = 0.0
                     s2u[u] = 0.0
                     continue
