@@ -16,7 +16,7 @@ from scanroom.physics.ct import (
     channel_gains,
     make_beam,
     reconstruct,
-    render,
+    render_with_quanta,
     ring_amplitude_hu,
     roi_mask,
     roi_stats,
@@ -34,7 +34,7 @@ REC = Reconstruction(kernel="standard", matrix=160, fov_mm=400.0)
 def _scan(ph, geom, acq, *, mas=300.0, noise=True, seed=0, gains=None, rec=REC, view_phase=None, z=0.0):  # noqa: ANN001, ANN202
     paths = ph if not isinstance(ph, list | Phantom) else trace_slice(ph, geom, acq, z, view_phase=view_phase)
     beam = make_beam(geom, 120.0, acq.bowtie)
-    p, q = render(paths, beam, mas / paths.n_views, noise=noise, seed=seed, channel_gain=gains, return_quanta=True)
+    p, q = render_with_quanta(paths, beam, mas / paths.n_views, noise=noise, seed=seed, channel_gain=gains)
     return reconstruct(p, beam, geom, paths.angles_rad, rec).hu, p, q
 
 

@@ -14,8 +14,8 @@ from scanroom.physics.ct import (
     Reconstruction,
     bowtie_al_mm,
     fbp_fan,
-    reconstruct,
     make_beam,
+    reconstruct,
     trace_slice,
 )
 from scanroom.physics.ct.geometry import row_samples

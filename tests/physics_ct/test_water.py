@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from scanroom.physics.ct import (
-    Acquisition,
     Reconstruction,
     cupping_hu,
     image_from_paths,

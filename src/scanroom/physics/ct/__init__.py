@@ -54,6 +54,7 @@ from scanroom.physics.ct.projector import (
     bh_correct,
     make_beam,
     render,
+    render_with_quanta,
     trace_slice,
 )
 from scanroom.physics.ct.recon import (
@@ -136,6 +137,7 @@ __all__ = [
     "rebin_fan_to_parallel",
     "reconstruct",
     "render",
+    "render_with_quanta",
     "ring_amplitude_hu",
     "roi_mask",
     "roi_stats",

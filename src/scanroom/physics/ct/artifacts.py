@@ -146,5 +146,5 @@ def truncated_fraction(p: np.ndarray, threshold: float = 0.05, edge_channels: in
 
 
 def starved_fraction(quanta: np.ndarray, limit: float = 20.0) -> float:
-    """Fraction of readings with fewer than ``limit`` equivalent quanta (``render(..., return_quanta=True)``)."""
+    """Fraction of readings with fewer than ``limit`` equivalent quanta (:func:`render_with_quanta`)."""
     return float(np.mean(quanta < limit))

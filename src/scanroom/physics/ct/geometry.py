@@ -59,7 +59,7 @@ class FanBeamGeometry:
             raise ValueError("need 0 < source-isocentre distance < source-detector distance")
         if self.n_channels < 16:
             raise ValueError("n_channels must be at least 16")
-        if not 0 < self.scan_fov_mm:
+        if not self.scan_fov_mm > 0:
             raise ValueError("scan FOV must be positive")
         if self.scan_fov_mm > self.bore_mm:
             raise ValueError(f"scan FOV {self.scan_fov_mm} mm is larger than the bore ({self.bore_mm} mm)")
@@ -127,7 +127,8 @@ class Collimation:
         rw = self.row_width_mm / geometry.min_row_width_mm
         if abs(rw - round(rw)) > 1e-6 or round(rw) < 1:
             raise ValueError(
-                f"row width {self.row_width_mm} mm is not a multiple of the detector row ({geometry.min_row_width_mm} mm)"
+                f"row width {self.row_width_mm} mm is not a multiple of the detector row "
+                f"({geometry.min_row_width_mm} mm)"
             )
         if self.n_rows * round(rw) > geometry.detector_rows:
             raise ValueError(
@@ -170,7 +171,8 @@ class Acquisition:
             raise ValueError("end_mm must not be below start_mm")
         if self.slice_thickness_mm < self.collimation.row_width_mm - 1e-9:
             raise ValueError(
-                f"slice thickness {self.slice_thickness_mm} mm is thinner than a row ({self.collimation.row_width_mm} mm)"
+                f"slice thickness {self.slice_thickness_mm} mm is thinner than a row "
+                f"({self.collimation.row_width_mm} mm)"
             )
         if self.mode == "axial" and self.slice_thickness_mm > self.collimation.total_mm + 1e-9:
             raise ValueError("axial slice thickness cannot exceed the beam width N*T")

@@ -46,6 +46,7 @@ __all__ = [
     "make_beam",
     "trace_slice",
     "render",
+    "render_with_quanta",
     "bh_correct",
     "VACUUM",
 ]
@@ -558,7 +559,7 @@ def _render_kernel(lengths, mu_em, w1, w2, vw, rw, cnt, mas, gain, width, sig_e,
             quanta[v, c] = qmin
 
 
-def render(
+def render_with_quanta(
     paths: SlicePaths,
     beam: Beam,
     mas_per_view: np.ndarray | float,
@@ -566,16 +567,9 @@ def render(
     noise: bool = True,
     seed: int = 0,
     channel_gain: np.ndarray | None = None,
-    return_quanta: bool = False,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Log projections ``−ln(S/S_air)`` (n_views, n_channels), float32, before beam-hardening correction.
-
-    With ``return_quanta`` also the expected equivalent quanta ``S²/Var`` of the poorest row measurement
-    of each reading (photon starvation below ~10–20).
-
-    ``mas_per_view`` is the tube current-time product of each view (mA × rotation time / views). With
-    ``channel_gain`` (1 = calibrated) the detector gains drift after the air calibration (ring artefacts).
-    """
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`render` plus the expected equivalent quanta ``S²/Var`` of the poorest row measurement of
+    each reading (photon starvation below ~10–20)."""
     if beam.n_channels != paths.geometry.n_channels:
         raise ValueError("beam and paths were made for different detectors")
     nv = paths.n_views
@@ -594,7 +588,24 @@ def render(
     _render_kernel(paths.lengths_cm, np.ascontiguousarray(mu, dtype=np.float32), beam.w1, beam.w2,
                    paths.voxel_weight, paths.row_weight, paths.row_count, mas, gain, paths.row_width_mm, sig_e, floor,
                    bool(noise), int(seed) & 0xFFFFFFFF, out, quanta)
-    return (out, quanta) if return_quanta else out
+    return out, quanta
+
+
+def render(
+    paths: SlicePaths,
+    beam: Beam,
+    mas_per_view: np.ndarray | float,
+    *,
+    noise: bool = True,
+    seed: int = 0,
+    channel_gain: np.ndarray | None = None,
+) -> np.ndarray:
+    """Log projections ``−ln(S/S_air)`` (n_views, n_channels), float32, before beam-hardening correction.
+
+    ``mas_per_view`` is the tube current-time product of each view (mA × rotation time / views). With
+    ``channel_gain`` (1 = calibrated) the detector gains drift after the air calibration (ring artefacts).
+    """
+    return render_with_quanta(paths, beam, mas_per_view, noise=noise, seed=seed, channel_gain=channel_gain)[0]
 
 
 def bh_correct(p: np.ndarray, beam: Beam, *, enabled: bool = True) -> np.ndarray:

@@ -214,7 +214,8 @@ def fbp_parallel(sinogram: np.ndarray, angles_rad: np.ndarray, *, output_size: i
 
 
 # --------------------------------------------------------------------------------------- fan beam
-def image_grid(matrix: int, fov_mm: float, centre_mm: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+def image_grid(matrix: int, fov_mm: float,
+               centre_mm: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) pixel-centre coordinates (mm) of a reconstruction grid: column i ↔ x, row j ↔ y (LPS)."""
     px = fov_mm / matrix
     c = (matrix - 1) / 2.0
