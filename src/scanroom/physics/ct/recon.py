@@ -10,18 +10,20 @@ no arctangent is evaluated in the inner loop.
 
 Kernels (apodised ramps; ``W(f)`` multiplies the ramp, f in line pairs per cm at the isocentre):
 
-=========  ===============================================  =====================
-kernel     window                                           kernel MTF50 (lp/cm)
-=========  ===============================================  =====================
-soft       Hann, cut-off 7 lp/cm                            3.5
-standard   Hann, cut-off 10 lp/cm                           5.0
-lung       Hann × (1 + 0.3·sin(πf/14)), cut-off 14 lp/cm    7.8
-bone       Hann × (1 + 0.6·sin(πf/18)), cut-off 18 lp/cm    10.8
-=========  ===============================================  =====================
+=========  ===============================================  ==============  ==================
+kernel     window                                           window MTF50    system MTF50 / 10
+=========  ===============================================  ==============  ==================
+soft       Hann, cut-off 7 lp/cm                            3.5 lp/cm       3.1 / 5.1 lp/cm
+standard   Hann, cut-off 10 lp/cm                           5.0             3.8 / 6.6
+lung       Hann × (1 + 0.3·sin(πf/14)), cut-off 14 lp/cm    8.0             4.9 / 7.4
+bone       Hann × (1 + 0.6·sin(πf/18)), cut-off 18 lp/cm    11.1            5.7 / 8.2
+=========  ===============================================  ==============  ==================
 
-"Kernel MTF50" is the window alone (:func:`kernel_mtf50`); the image MTF also contains the detector
-aperture, interpolation and pixel size — :mod:`tests.physics_ct` measures it on the simulated scanner.
-Clinical body kernels lie around 3–7 lp/cm MTF50; the windows above are teaching choices in that spirit.
+"Window MTF50" is the apodisation alone (:func:`kernel_mtf50`). "System" is measured on the default
+scanner (896 channels, 0.58 mm at the isocentre, 1000 views, rebinned FBP, 0.1 mm pixels) from the
+line-spread function of a 0.1 mm wire 2 cm off centre whose projections are averaged over each
+channel's aperture: channel sampling and interpolation cap the sharp kernels. Clinical body kernels span
+roughly 3–7 lp/cm MTF50; the windows are teaching choices in that spirit, not vendor kernels.
 
 Kak AC, Slaney M. Principles of Computerized Tomographic Imaging. IEEE Press 1988 (SIAM 2001), ch. 3.
 Hudson HM, Larkin RS. Accelerated image reconstruction using ordered subsets of projection data.
@@ -232,10 +234,11 @@ def _bp_fan(qp, sin_b, cos_b, radius, x0, y0, px, n, lut, t0, t_scale, weight_sc
     nl = lut.size
     lut_top = np.float32(nl - 1.001)
     ch_top = np.float32(ncp - 1.001)
+    one = np.uint32(1)
     for j in nb.prange(n):
         y = y0 + j * px
         row = np.zeros(n, dtype=np.float32)
-        idx = np.zeros(n, dtype=np.int32)
+        idx = np.zeros(n, dtype=np.uint32)
         wts = np.zeros(n, dtype=np.float32)
         wl = np.zeros(n, dtype=np.float32)
         for v in range(nv):
@@ -252,10 +255,10 @@ def _bp_fan(qp, sin_b, cos_b, radius, x0, y0, px, n, lut, t0, t_scale, weight_sc
                 t = b * inv_a
                 fl = (t - np.float32(t0)) * np.float32(t_scale)
                 fl = min(max(fl, np.float32(0.0)), lut_top)
-                k = np.int32(fl)
-                ch = lut[k] + (fl - np.float32(k)) * (lut[k + 1] - lut[k]) + np.float32(2.0)
+                k = np.uint32(fl)
+                ch = lut[k] + (fl - np.float32(k)) * (lut[k + one] - lut[k]) + np.float32(2.0)
                 ch = min(max(ch, np.float32(0.0)), ch_top)
-                kk = np.int32(ch)
+                kk = np.uint32(ch)
                 idx[i] = kk
                 wts[i] = ch - np.float32(kk)
                 wl[i] = inv_a * inv_a / (np.float32(1.0) + t * t)
@@ -263,7 +266,7 @@ def _bp_fan(qp, sin_b, cos_b, radius, x0, y0, px, n, lut, t0, t_scale, weight_sc
             for i in range(n):
                 kk = idx[i]
                 q0 = qv[kk]
-                row[i] += wl[i] * (q0 + wts[i] * (qv[kk + 1] - q0))
+                row[i] += wl[i] * (q0 + wts[i] * (qv[kk + one] - q0))
         for i in range(n):
             x = x0 + i * px
             out[j, i] = row[i] * weight_scale if x * x + y * y <= fov_r2 else 0.0
