@@ -38,6 +38,7 @@ test: install viewer services
 	$(BIN)/python -m pytest -q
 
 bench: install
+	-@bash scripts/install-bench-deps.sh  # gVirtualXray (the X-ray peer); without it that comparison is skipped
 	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=min,mean,median,max,rounds -q
 
 lint: install

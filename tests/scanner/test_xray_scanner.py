@@ -138,3 +138,12 @@ def test_aec_chamber_selection_changes_the_exposure() -> None:
     outer = shoot("chest-pa", "aec=true", "aec_chambers=outer")
     # the centre chamber sits over the mediastinum, the outer ones over the lungs: the lungs need far less mAs
     assert outer.dose["mas"] < 0.8 * centre.dose["mas"]
+
+
+@pytest.mark.parametrize("exam", ["chest-pa", "abdomen-ap", "pelvis-ap", "hand-pa", "hand-oblique", "wrist-pa",
+                                  "wrist-lat", "knee-ap", "knee-lat", "skull-pa", "lumbar-ap"])
+def test_every_preset_is_a_good_radiograph_of_the_reference_adult(exam: str) -> None:
+    """Presets are what a good radiographer would set: on target, nothing clipped, nothing too wide."""
+    acq = shoot(exam)
+    assert abs(acq.dose["di"]) <= 1.0
+    assert {f.code for f in acq.feedback} == {"di-ok"}, [f.message for f in acq.feedback]

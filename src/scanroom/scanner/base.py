@@ -140,6 +140,10 @@ def apply_settings(protocol: ScanProtocol, settings: Sequence[str] | Mapping[str
 def readable_validation_error(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
-        key = ".".join(str(p) for p in error.get("loc", ())) or "value"
-        parts.append(f"{key}: {error.get('msg', 'invalid')} (got {error.get('input')!r})")
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        location = ".".join(str(p) for p in error.get("loc", ()))
+        if location:  # a field's own limit: name it and show what was given
+            parts.append(f"{location}: {message} (got {error.get('input')!r})")
+        else:  # a rule across fields (TE < TR, field within the detector): the message says it all
+            parts.append(message)
     return "; ".join(parts)

@@ -593,10 +593,14 @@ class XrayScanner(Scanner):
         rows_any = np.nonzero(anatomy.any(axis=1))[0]
         cols_any = np.nonzero(anatomy.any(axis=0))[0]
         if rows_any.size and cols_any.size and clipped <= 0.01:
+            # a field centred where the central ray is, just reaching the farthest anatomy (+2 cm margins)
             pitch = setup.detector.pitch_mm[0]
-            needed = ((rows_any[-1] - rows_any[0]) * pitch + 40.0) * ((cols_any[-1] - cols_any[0]) * pitch + 40.0)
+            centre_r, centre_c = r0 + (fr - 1) / 2, c0 + (fc - 1) / 2
+            half_h = max(abs(rows_any[0] - centre_r), abs(rows_any[-1] - centre_r)) * pitch + 20.0
+            half_w = max(abs(cols_any[0] - centre_c), abs(cols_any[-1] - centre_c)) * pitch + 20.0
+            needed = 4.0 * half_h * half_w
             used = fr * fc * pitch**2
-            if used > 1.6 * needed:
+            if used > 2.0 * needed:
                 items.append(FeedbackItem("collimation-wide", "warning", f"Collimation too wide: the field is "
                                           f"{used / needed:.1f}× the area the anatomy needs (with a 2 cm margin); "
                                           "collimate to the region of interest."))
