@@ -54,6 +54,7 @@ __all__ = [
 KVP_CHOICES = (70.0, 80.0, 90.0, 100.0, 110.0, 120.0, 130.0, 140.0)
 #: tube filtration (mm Al total, mm Cu added): HVL ≈ 7.7 mm Al at 120 kV on the central ray (bundled spectra)
 CT_FILTRATION = (6.0, 0.1)
+MAX_PATH_BYTES = 1 << 30  # refuse path tables above 1 GiB (n_views × n_channels × voxel slices × materials)
 VACUUM = ("air", "bowel-gas")  # traced as vacuum (μ_air·50 cm ≈ 0.01: below the air-calibration level)
 _NO = 255
 
@@ -385,6 +386,12 @@ def trace_slice(
         stack = np.ascontiguousarray(stack[:1, :1])
         x_lo, y_lo = x0 - dx / 2, y0 - dy / 2
     n_u = stack.shape[2]
+    size = nv * geometry.n_channels * n_u * len(mats) * 4
+    if size > MAX_PATH_BYTES:
+        raise ValueError(
+            f"path lengths would need {size / 2**30:.1f} GiB ({n_u} distinct voxel slices x {len(mats)} materials); "
+            "use thinner images, coarser voxels, fewer views or channels"
+        )
     out = np.zeros((nv, geometry.n_channels, n_u, len(mats)), dtype=np.float32)
     _trace_kernel(stack, len(mats), float(x_lo), float(y_lo), float(dx), float(dy), geometry.source_iso_mm,
                   geometry.gammas(), angles, int(rays_per_channel), geometry.delta_gamma_rad, out)
