@@ -48,3 +48,21 @@ def test_acquire_rejects_bad_settings_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("scanroom: error: mas")
     assert not (tmp_path / "o").exists()  # nothing half-written
+
+
+def test_acquire_exports_lesion_truth_as_dicom_seg(tmp_path: Path) -> None:
+    if DCIODVFY is None:
+        pytest.skip("dciodvfy (Debian dicom3tools) is not installed; make test installs it")
+    import pydicom
+
+    out = tmp_path / "seg"
+    result = run_cli("acquire", "xray", "--patient", "adult-male", "--exam", "chest-pa", "--lesion",
+                     "lung-nodule:size_mm=20", "--seed", "2", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    seg = pydicom.dcmread(out / "SEG-truth.dcm")
+    image = pydicom.dcmread(sorted(out.glob("DX-*.dcm"))[0])
+    assert seg.Modality == "SEG" and seg.SegmentSequence[0].SegmentLabel.startswith("lung-nodule")
+    referenced = seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID
+    assert referenced == image.SOPInstanceUID
+    assert [line for line in subprocess.run([DCIODVFY, str(out / "SEG-truth.dcm")], capture_output=True,  # type: ignore[list-item]
+                                            text=True).stderr.splitlines() if line.startswith("Error")] == []

@@ -78,3 +78,11 @@ def test_impossible_protocols_are_refused_clearly() -> None:
     assert figures["sar_refused"]
     with pytest.raises(ProtocolError, match="SAR"):
         acquire("mri", BRAIN, hot)
+
+
+def test_lesion_truth_masks_land_in_the_slices() -> None:
+    patient = PatientRequest(patient_id="adult-male", lesions=("brain-tumour:size_mm=30",), seed=1)
+    acq = acquire("mri", patient, apply_settings(get_scanner("mri").preset("flair"), ["slices=20", "matrix=128"]))
+    (name, mask), = acq.truth_masks.items()
+    assert name.startswith("brain-tumour") and mask.shape == acq.images.shape
+    assert mask.sum() > 20

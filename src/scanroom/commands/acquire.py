@@ -46,6 +46,13 @@ def _run(modality: str, preset: str, patient_id: str, settings: list[str] | None
             acquisition = acquire(modality, patient, protocol, progress=progress)
     datasets = to_datasets(acquisition, study_context(patient, description=f"{modality.upper()} {preset}"))
     files = write_files(datasets, out)
+    from scanroom.dicom.seg import truth_segmentation
+
+    segmentation = truth_segmentation(acquisition, datasets)
+    if segmentation is not None:  # the inserted lesions' ground truth, as DICOM SEG
+        seg_path = out / "SEG-truth.dcm"
+        segmentation.save_as(seg_path, enforce_file_format=True)
+        files.append(seg_path)
     summary = {**acquisition.summary(), "preset": preset, "files": [p.name for p in files]}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     if as_json:

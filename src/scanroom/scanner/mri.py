@@ -197,9 +197,10 @@ class MriScanner(Scanner):
         lo, hi = np.percentile(images[images > 0], [1, 99.5]) if images.any() else (0, 1)
         truth = {}
         for lesion in phantom.lesions:
-            label_values = [k for k, v in phantom.label_names.items() if v == lesion.material]
-            truth[f"{lesion.lesion_id}-{lesion.instance}"] = np.isin(result.labels, label_values) if label_values \
-                else np.zeros(result.labels.shape, dtype=bool)
+            # each inserted lesion has its own labels, named "lesion-<instance>-<type>…"
+            prefix = f"lesion-{lesion.instance}-"
+            label_values = [k for k, v in phantom.label_names.items() if v.startswith(prefix)]
+            truth[f"{lesion.lesion_id}-{lesion.instance}"] = np.isin(result.labels, label_values)
         planes = result.planes
         first_pixel = [self._first_pixel(p, result.image.shape[1:], result.pixel_spacing_mm) for p in planes]
         quality = {"snr": float(figures["snr"]), "scan_time_s": float(result.timing.scan_time_s),
