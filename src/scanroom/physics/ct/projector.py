@@ -286,6 +286,7 @@ class SlicePaths:
     rows_per_image: float
     z_mm: float
     geometry: FanBeamGeometry
+    bowtie: str = "body"
 
     @property
     def n_views(self) -> int:
@@ -404,7 +405,7 @@ def trace_slice(
                   rs.voxel_weight[:, :, s])
     vw_g, rw_g, cnt_g = _merge_rows(vw, rs.row_weight)
     return SlicePaths(tuple(mats), out, vw_g, rw_g, cnt_g, angles, acquisition.collimation.row_width_mm,
-                      rs.rows_per_image, float(z_mm), geometry)
+                      rs.rows_per_image, float(z_mm), geometry, acquisition.bowtie)
 
 
 def _merge_rows(vw: np.ndarray, rw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -89,13 +89,16 @@ def image_from_paths(
     kvp: float,
     mas_per_view: np.ndarray | float,
     recon: Reconstruction = Reconstruction(),
-    bowtie: str = "body",
+    bowtie: str | None = None,
     noise: bool = True,
     seed: int = 0,
     channel_gain: np.ndarray | None = None,
 ) -> CTImage:
-    """Render and reconstruct traced paths for a technique (the fast path for protocol changes)."""
-    beam = make_beam(paths.geometry, float(kvp), bowtie)
+    """Render and reconstruct traced paths for a technique (the fast path for protocol changes).
+
+    ``bowtie`` defaults to the acquisition's (stored in the paths).
+    """
+    beam = make_beam(paths.geometry, float(kvp), paths.bowtie if bowtie is None else bowtie)
     p = render(paths, beam, mas_per_view, noise=noise, seed=seed, channel_gain=channel_gain)
     mas_rot = float(np.sum(np.broadcast_to(mas_per_view, (paths.n_views,))))
     return reconstruct(p, beam, paths.geometry, paths.angles_rad, recon, paths.z_mm, mas_rot)
@@ -117,5 +120,4 @@ def scan_slice(
     """Trace, render and reconstruct one image at fixed mA (convenience for scripts and tests)."""
     paths = trace_slice(phantom, geometry, acquisition, z_mm, n_views=n_views)
     mas_view = ma * acquisition.rotation_time_s / paths.n_views
-    return image_from_paths(paths, kvp=kvp, mas_per_view=mas_view, recon=recon, bowtie=acquisition.bowtie,
-                            noise=noise, seed=seed)
+    return image_from_paths(paths, kvp=kvp, mas_per_view=mas_view, recon=recon, noise=noise, seed=seed)

@@ -88,7 +88,7 @@ def acquire_topogram(
     lengths = np.ascontiguousarray(out[0].transpose(1, 0, 2)[umap[0]][:, :, None, :])  # (nz, n_c, 1, n_m)
     ones = np.ones((nz, 1), dtype=np.float32)
     paths = SlicePaths(tuple(mats), lengths, np.ones((nz, 1, 1), np.float32), ones, ones,
-                       np.full(nz, _VIEWS[view]), float(dz), 1.0, float(z0), geometry)
+                       np.full(nz, _VIEWS[view]), float(dz), 1.0, float(z0), geometry, bowtie)
     mas_line = ma * dz / table_speed_mm_s
     p = bh_correct(render(paths, beam, mas_line, noise=noise, seed=seed), beam)
     z = z0 + dz * slices
