@@ -91,3 +91,16 @@ def acquire_mri(patient: str = typer.Option(..., "--patient", help="Digital pati
     """Run an MR sequence: TR, TE, TI, flip, ETL, FOV, matrix, slices, NEX, bandwidth… via --set key=value."""
     extra = [f"region={region}"] if region else []
     _run("mri", sequence, patient, extra + list(settings or []), lesion, size_cm, seed, out, as_json)
+
+
+@app.command("ct")
+def acquire_ct(patient: str = typer.Option(..., "--patient", help="Digital patient id (scanroom patient list)."),
+               protocol: str = typer.Option(..., "--protocol", help="head-routine, chest-routine, ctpa, "
+                                            "abdomen-pelvis-pv, lung-screening-ld, qa-water, qa-ctdi, qa-phantom"),
+               settings: list[str] | None = SetOption, lesion: list[str] | None = LesionOption,
+               size_cm: float | None = typer.Option(None, help="Patient water-equivalent diameter (cm)."),
+               seed: int = typer.Option(0, min=0, help="Patient seed (lesion placement)."),
+               out: Path = typer.Option(..., "--out", help="Output folder."),
+               as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout.")) -> None:
+    """Scan a CT protocol: kvp, mas, pitch, collimation_rows, slice_mm, kernel, fov_mm, tcm… via --set."""
+    _run("ct", protocol, patient, settings, lesion, size_cm, seed, out, as_json)
