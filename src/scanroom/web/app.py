@@ -102,9 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"detail": message}, status_code=500)
         return render(request, "error.html", {"status": 500, "message": message}, status_code=500)
 
-    from scanroom.web.routes import account, admin, api, dicomweb, instructor, mri, pages, patients, xray
+    from scanroom.web.routes import account, admin, api, ct, dicomweb, instructor, mri, pages, patients, xray
 
-    for module in (pages, account, instructor, admin, patients, xray, mri, api, dicomweb):
+    for module in (pages, account, instructor, admin, patients, xray, ct, mri, api, dicomweb):
         app.include_router(module.router, dependencies=[Depends(csrf_guard)])
 
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
