@@ -150,3 +150,31 @@ def test_trainee_positions_and_exposes_a_chest_pa(page, live_server: str, databa
     assert rows.count() == 1 and "chest-pa" in rows.first.inner_text()
     page.screenshot(path=str(ARTIFACTS / f"xray-exposed-{backend}.png"), full_page=True)
     assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_trainee_runs_a_head_ct_changes_the_window_and_reads_the_dose(page, live_server: str,  # type: ignore[no-untyped-def]
+                                                                      database_url: str) -> None:
+    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Username").fill("trainee")
+    page.get_by_label("Password").fill(password_for("trainee"))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/trainee")
+    page.goto(f"{live_server}/scanroom/ct?protocol=head-routine&patient=adult-male")
+    page.get_by_label("Images to reconstruct").fill("2")
+    with page.expect_navigation(timeout=120000):
+        page.get_by_role("button", name="Scan").click()
+    ctdivol = page.locator("#ctdivol").inner_text()
+    dlp = page.locator("#dlp").inner_text()
+    assert "mGy" in ctdivol and "mGy·cm" in dlp
+    page.wait_for_function("() => window.scanroomViewer !== undefined")
+    page.evaluate("() => window.scanroomViewer.ready")
+    before = page.evaluate("() => window.scanroomViewer.getVOI()")
+    preset = page.get_by_label("Preset")
+    bone = [o for o in preset.locator("option").all_inner_texts() if o.lower().startswith("bone")][0]
+    preset.select_option(label=bone)  # the trainee picks the bone window from the toolbar
+    page.wait_for_timeout(300)
+    after = page.evaluate("() => window.scanroomViewer.getVOI()")
+    assert after != before and after["windowWidth"] > 1000
+    page.screenshot(path=str(ARTIFACTS / f"ct-head-{backend}.png"), full_page=True)
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
