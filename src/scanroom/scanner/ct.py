@@ -171,7 +171,8 @@ class CtScanner(Scanner):
         scout = ct.acquire_topogram(phantom, _GEOMETRY, view="ap", kvp=120.0, bowtie=info["bowtie"], seed=seed)
         try:
             ct.check_range(scout, start, end)
-            acquisition = ct.Acquisition(mode=protocol.mode, collimation=ct.Collimation(protocol.collimation_rows, 0.625),
+            collimation = ct.Collimation(protocol.collimation_rows, 0.625)
+            acquisition = ct.Acquisition(mode=protocol.mode, collimation=collimation,
                                          pitch=protocol.pitch, rotation_time_s=protocol.rotation_time_s,
                                          views_per_rotation=protocol.views_per_rotation, start_mm=start, end_mm=end,
                                          slice_thickness_mm=protocol.slice_mm, bowtie=info["bowtie"])
@@ -212,7 +213,8 @@ class CtScanner(Scanner):
         window_centre, window_width = info["window"]
         dose_figures = {"ctdivol_mgy": dose.ctdi_vol_mgy, "dlp_mgycm": dose.dlp_mgy_cm,
                         "ssde_mgy": dose.ssde_mgy or 0.0, "water_equivalent_diameter_cm": wed,
-                        "effective_dose_msv": dose.effective_dose_msv or 0.0, "scan_length_mm": 10 * dose.scan_length_cm,
+                        "effective_dose_msv": dose.effective_dose_msv or 0.0,
+                        "scan_length_mm": 10 * dose.scan_length_cm,
                         "mas_per_rotation_mean": mean_mas}
         if dose.drl_ctdi_vol_mgy is not None:
             dose_figures["drl_ctdivol_mgy"] = dose.drl_ctdi_vol_mgy
@@ -308,7 +310,8 @@ class CtScanner(Scanner):
                 "effective_energy_kev": float(image.effective_energy_kev)}
 
     @staticmethod
-    def _truth(phantom: Phantom, positions: np.ndarray, protocol: CtProtocol, images: list[Any]) -> dict[str, np.ndarray]:
+    def _truth(phantom: Phantom, positions: np.ndarray, protocol: CtProtocol,
+               images: list[Any]) -> dict[str, np.ndarray]:
         """Lesion masks resampled into each reconstructed image (nearest voxel at the image's z)."""
         if not phantom.lesions:
             return {}
@@ -330,7 +333,8 @@ class CtScanner(Scanner):
         return truth
 
     @staticmethod
-    def _feedback(protocol: CtProtocol, dose: Any, quality: dict[str, float], info: dict[str, Any]) -> list[FeedbackItem]:
+    def _feedback(protocol: CtProtocol, dose: Any, quality: dict[str, float],
+                  info: dict[str, Any]) -> list[FeedbackItem]:
         items = [FeedbackItem("dose", "info", f"CTDIvol {dose.ctdi_vol_mgy:.1f} mGy, DLP {dose.dlp_mgy_cm:.0f} mGy·cm"
                               + (f", SSDE {dose.ssde_mgy:.1f} mGy" if dose.ssde_mgy else "") + ".")]
         if dose.above_drl:

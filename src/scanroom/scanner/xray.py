@@ -116,7 +116,8 @@ class XrayProtocol(ScanProtocol):
     focal_spot_mm: float = Field(default=1.2, ge=0.3, le=2.0)
     aec: bool = Field(default=False, description="Automatic exposure control (terminates at the target dose).")
     aec_chambers: Literal["centre", "outer", "all"] = Field(
-        default="centre", description="AEC ionisation chambers: centre (spine/mediastinum), the two outer (lungs), all.")
+        default="centre",
+        description="AEC ionisation chambers: centre (spine/mediastinum), the two outer (lungs), or all.")
     side_marker: Literal["L", "R", "none"] = "L"
     edge_enhancement: float = Field(default=0.6, ge=0, le=2)
     photometric: Literal["MONOCHROME1", "MONOCHROME2"] = "MONOCHROME2"
