@@ -178,3 +178,43 @@ def test_trainee_runs_a_head_ct_changes_the_window_and_reads_the_dose(page, live
     assert after != before and after["windowWidth"] > 1000
     page.screenshot(path=str(ARTIFACTS / f"ct-head-{backend}.png"), full_page=True)
     assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_trainee_screens_then_runs_t1_and_flair(page, live_server: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Username").fill("trainee")
+    page.get_by_label("Password").fill(password_for("trainee"))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/trainee")
+
+    page.goto(f"{live_server}/scanroom/mri?case=routine-brain&sequence=t1-se")
+    assert page.locator("#scan-blocked").is_visible()
+    page.get_by_label("Safe to scan with the planned protocol.").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Record decision").click()
+    assert "Correct." in page.locator("#screening-verdict").inner_text()
+
+    before = page.locator("#scan-time").inner_text()
+    page.get_by_label("TR (ms)").fill("900")
+    page.wait_for_function(f"() => document.getElementById('scan-time').innerText !== {before!r}", timeout=10000)
+    after = page.locator("#scan-time").inner_text()
+    assert after != before  # scan time follows TR as the trainee types
+    page.get_by_label("Slices").fill("4")
+    page.get_by_label("Matrix").fill("128")
+    with page.expect_navigation(timeout=120000):
+        page.get_by_role("button", name="Scan").click()
+    page.wait_for_function("() => window.scanroomViewer !== undefined")
+    page.evaluate("() => window.scanroomViewer.ready")
+
+    page.get_by_label("Sequence", exact=True).select_option("flair")
+    page.wait_for_url("**sequence=flair**")
+    page.get_by_label("Slices").fill("4")
+    page.get_by_label("Matrix").fill("128")
+    with page.expect_navigation(timeout=120000):
+        page.get_by_role("button", name="Scan").click()
+    rows = page.locator("#history tbody tr")
+    assert rows.count() == 2
+    assert "flair" in rows.nth(0).inner_text() and "t1-se" in rows.nth(1).inner_text()
+    page.screenshot(path=str(ARTIFACTS / f"mri-{backend}.png"), full_page=True)
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
