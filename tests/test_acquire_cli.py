@@ -66,3 +66,20 @@ def test_acquire_exports_lesion_truth_as_dicom_seg(tmp_path: Path) -> None:
     assert referenced == image.SOPInstanceUID
     assert [line for line in subprocess.run([DCIODVFY, str(out / "SEG-truth.dcm")], capture_output=True,  # type: ignore[list-item]
                                             text=True).stderr.splitlines() if line.startswith("Error")] == []
+
+
+def test_bloch_engine_runs_a_pulseq_file(tmp_path: Path) -> None:
+    from scanroom.physics.mri import pulseq_io
+
+    seq_path = tmp_path / "flash.seq"
+    pulseq_io.write_seq(pulseq_io.make_flash(32, 32, 0.22), seq_path)
+    out = tmp_path / "bloch"
+    result = run_cli("acquire", "mri", "--patient", "adult-male", "--engine", "bloch", "--seq", str(seq_path),
+                     "--out", str(out), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["image_shape"] == [1, 32, 32]
+    if DCIODVFY is not None:
+        assert dciodvfy_errors(out / "MR-0001.dcm") == []
+    missing = run_cli("acquire", "mri", "--patient", "adult-male", "--engine", "bloch", "--out", str(out), cwd=tmp_path)
+    assert missing.returncode == 1 and "--seq" in missing.stderr
