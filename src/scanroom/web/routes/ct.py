@@ -109,6 +109,8 @@ def ct_scout(protocol: str = "head-routine", patient: str = "adult-male",
 @router.post("/scanroom/ct/scan", include_in_schema=False)
 async def ct_scan(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    if form.get("protocol") not in PROTOCOLS:
+        raise HTTPException(404, "No such CT protocol.")
     values: dict[str, Any] = {**form, **{k: form.get(k) == "on" for k in CHECKBOXES}}
     patient_id = form.get("patient", "")
     try:
@@ -118,8 +120,6 @@ async def ct_scan(request: Request, user: User = Depends(current_user), db: Sess
         result = await run_in_threadpool(scans.run_scan, db, request.app.state.data_dir, user, "ct", patient,
                                          protocol, preset=protocol.protocol)
     except ProtocolError as problem:
-        if form.get("protocol") not in PROTOCOLS:
-            raise HTTPException(404, "No such CT protocol.") from None
         values.setdefault("protocol", form["protocol"])
         return _page(request, db, user, values, patient_id if patient_id in CT_PATIENTS else
                      PROTOCOLS[form["protocol"]]["patient"], error=str(problem), status_code=422)
