@@ -46,6 +46,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/scanroom/mri"): (PAGE_ANON, 200, 200, 200),
     ("POST", "/scanroom/mri/screening"): (PAGE_ANON, 404, 404, 404),
     ("GET", "/scanroom/mri/estimate"): (PAGE_ANON, 200, 200, 200),
+    ("GET", "/scanroom/mri/localiser.png"): (PAGE_ANON, 200, 200, 200),
     ("POST", "/scanroom/mri/scan"): (PAGE_ANON, 404, 404, 404),
     ("GET", "/scanroom/mri/kspace/{record_id}.png"): (PAGE_ANON, 404, 404, 404),
     ("GET", "/api/v1/me"): (API_ANON, 200, 200, 200),

@@ -70,3 +70,13 @@ def test_estimate_updates_with_the_parameters(client_for, world: World) -> None:
     assert "0:16" in short.text and "0:32" in long.text  # TR × 128 lines / ETL 16
     bad = trainee.get("/scanroom/mri/estimate", params={**SCAN, "te_ms": "5000"})
     assert 'role="alert"' in bad.text and "te_ms" in bad.text
+
+
+def test_localiser_shows_the_planned_stack(client_for, world: World) -> None:  # type: ignore[no-untyped-def]
+    trainee = client_for("trainee")
+    base = {"case": "routine-brain", "sequence": "t2-tse", "slices": "12", "slice_mm": "5", "gap_mm": "1"}
+    centred = trainee.get("/scanroom/mri/localiser.png", params=base)
+    moved = trainee.get("/scanroom/mri/localiser.png", params={**base, "offset_mm": "30"})
+    assert centred.status_code == moved.status_code == 200
+    assert centred.headers["content-type"] == "image/png" and centred.content != moved.content
+    assert trainee.get("/scanroom/mri/localiser.png", params={**base, "slices": "500"}).status_code == 422

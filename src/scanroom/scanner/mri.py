@@ -75,6 +75,8 @@ class MriProtocol(ScanProtocol):
     fat_sat: bool = False
     patient_weight_kg: float = Field(default=75.0, ge=20, le=250)
     motion: bool = Field(default=False, description="Breathing/swallowing motion during the scan.")
+    offset_mm: float = Field(default=0.0, ge=-150, le=150,
+                             description="Move the stack along the slice normal (planned on the localiser).")
     susceptibility: bool = Field(default=False, description="Model off-resonance from air/tissue interfaces.")
 
     @model_validator(mode="after")
@@ -239,14 +241,21 @@ class MriScanner(Scanner):
 
     @staticmethod
     def _centre(phantom: Phantom, protocol: MriProtocol) -> tuple[float, float, float] | None:
-        """Centre the stack on the body in the region (the localiser's job on a real console)."""
-        body = phantom.labels > 0
-        if not body.any():
+        """Where the stack is centred: the brain for a head scan, else the middle of the body in the region,
+        moved by the planned offset along the slice normal (the localiser's job on a real console)."""
+        brain = [label for label, name in phantom.label_names.items() if name in ("grey-matter", "white-matter")]
+        mask = np.isin(phantom.labels, brain) if protocol.region == "head" and brain else phantom.labels > 0
+        if not mask.any():
+            mask = phantom.labels > 0
+        if not mask.any():
             return None
-        k, j, i = (np.nonzero(body.any(axis=a))[0] for a in ((1, 2), (0, 2), (0, 1)))
+        k, j, i = (np.nonzero(mask.any(axis=a))[0] for a in ((1, 2), (0, 2), (0, 1)))
         dz, dy, dx = phantom.voxel_mm
         ox, oy, oz = phantom.origin_mm
-        return (ox + dx * (i[0] + i[-1]) / 2, oy + dy * (j[0] + j[-1]) / 2, oz + dz * (k[0] + k[-1]) / 2)
+        centre = np.array([ox + dx * (i[0] + i[-1]) / 2, oy + dy * (j[0] + j[-1]) / 2, oz + dz * (k[0] + k[-1]) / 2])
+        normal = {"axial": (0.0, 0.0, 1.0), "sagittal": (1.0, 0.0, 0.0), "coronal": (0.0, 1.0, 0.0)}
+        centre = centre + protocol.offset_mm * np.asarray(normal[protocol.orientation])
+        return (float(centre[0]), float(centre[1]), float(centre[2]))
 
     @staticmethod
     def _first_pixel(plane: Any, shape: tuple[int, ...], spacing: tuple[float, float]) -> list[float]:
@@ -354,3 +363,52 @@ def _seq_fov_mm(seq_path: str) -> float | None:
     except OSError:
         return None
     return None
+
+
+def localiser_view(patient: PatientRequest, protocol: MriProtocol) -> np.ndarray:
+    """A sagittal localiser of the region with the planned stack drawn on it (RGB uint8).
+
+    The localiser is a quick single-slice T1 GRE (the interactive engine, 128² over 280 mm); the planned
+    slices are drawn where the stack's planes cut the sagittal plane, so the trainee sees coverage and gaps.
+    """
+    from PIL import Image, ImageDraw
+
+    phantom = _phantom(patient, protocol.region)
+    centre = MriScanner._centre(phantom, protocol)
+    localiser = apply_localiser(phantom, centre, protocol.b0_t)
+    image = np.abs(localiser.image[0])
+    grey = (255 * np.clip(image / max(float(np.percentile(image, 99.5)), 1e-9), 0, 1)).astype(np.uint8)
+    scale = 3
+    canvas = Image.fromarray(grey).convert("RGB").resize((grey.shape[1] * scale, grey.shape[0] * scale))
+    draw = ImageDraw.Draw(canvas)
+    plane = localiser.planes[0]
+    spacing = localiser.pixel_spacing_mm  # (row, column)
+    rows, cols = grey.shape
+    first = np.asarray(plane.center_mm) - np.asarray(plane.row_dir) * spacing[1] * (cols - 1) / 2 \
+        - np.asarray(plane.col_dir) * spacing[0] * (rows - 1) / 2
+
+    def to_pixel(point: np.ndarray) -> tuple[float, float]:
+        offset = point - first
+        return (float(offset @ np.asarray(plane.row_dir)) / spacing[1] * scale,
+                float(offset @ np.asarray(plane.col_dir)) / spacing[0] * scale)
+
+    stack = mri.slice_planes(slice_geometry(protocol, centre), phantom)
+    half_fov = protocol.fov_mm / 2
+    for index, s in enumerate(stack):
+        # the line where this slice's plane meets the sagittal localiser, over the slice's FOV
+        along = np.asarray(s.e_read) if abs(np.asarray(s.e_read) @ np.asarray(plane.e_normal)) < 0.9 \
+            else np.asarray(s.e_phase)
+        a = to_pixel(np.asarray(s.center_mm) - along * half_fov)
+        b = to_pixel(np.asarray(s.center_mm) + along * half_fov)
+        colour = (255, 213, 74) if index not in (0, len(stack) - 1) else (255, 120, 80)
+        draw.line([a, b], fill=colour, width=1)
+    draw.text((6, 6), f"{len(stack)} slices x {protocol.slice_mm:g} mm, gap {protocol.gap_mm:g} mm",
+              fill=(230, 230, 230))
+    return np.asarray(canvas)
+
+
+def apply_localiser(phantom: Phantom, centre: tuple[float, float, float] | None, b0_t: float) -> Any:
+    seq = mri.default_params("t1-gre", b0_t)
+    geometry = mri.SliceGeometry(orientation="sagittal", fov_read_mm=280, fov_phase_mm=280, matrix_read=128,
+                                 matrix_phase=128, slice_thickness_mm=5, n_slices=1, center_mm=centre)
+    return mri.acquire(phantom, seq, geometry, mri.AcquisitionParams(field_t=b0_t, seed=0, normalize_intensity=True))

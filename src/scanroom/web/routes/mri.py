@@ -27,7 +27,8 @@ from scanroom.web.templating import render
 router = APIRouter()
 
 FORM_KEYS = ("region", "b0_t", "tr_ms", "te_ms", "ti_ms", "flip_deg", "etl", "fov_mm", "matrix", "slice_mm", "gap_mm",
-             "slices", "nex", "bw_hz_px", "phase_dir", "orientation", "partial_fourier", "parallel_factor")
+             "slices", "nex", "bw_hz_px", "phase_dir", "orientation", "partial_fourier", "parallel_factor",
+             "offset_mm")
 CHECKBOXES = ("motion", "fat_sat")
 
 
@@ -117,6 +118,22 @@ def mri_estimate(request: Request, user: User = Depends(current_user)) -> Respon
     except ProtocolError as problem:
         estimate = str(problem)
     return render(request, "_mri_estimate.html", {"estimate": estimate})
+
+
+@router.get("/scanroom/mri/localiser.png", include_in_schema=False)
+def mri_localiser(request: Request, user: User = Depends(current_user)) -> Response:
+    """The sagittal localiser with the planned stack, for the parameters as typed."""
+    from scanroom.scanner.mri import localiser_view
+
+    form = dict(request.query_params)
+    case = _case_or_404(form.get("case", "routine-brain"))
+    try:
+        rgb = localiser_view(PatientRequest(patient_id=case.patient_id), protocol_from_form(form))
+    except ProtocolError as problem:
+        raise HTTPException(422, str(problem)) from None
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return Response(buffer.getvalue(), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/scanroom/mri/scan", include_in_schema=False)
