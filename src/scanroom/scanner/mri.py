@@ -136,7 +136,13 @@ def timing_and_sar(protocol: MriProtocol) -> dict[str, Any]:
                                region="head" if protocol.region == "head" else "body")
     except ValueError as exc:
         raise ProtocolError(str(exc)) from None
+    # readout gradient G = BW·N/(γ·FOV); ramped in 0.2 ms (a typical rise time) for the PNS estimate
+    readout_mt_m = 1000.0 * protocol.bw_hz_px * protocol.matrix / (42.577478e6 * protocol.fov_mm / 1000.0)
+    rise_ms = 0.2
+    pns = mri.pns_check(readout_mt_m / 1000.0 / (rise_ms / 1000.0), rise_ms)
+    acoustic = mri.acoustic_noise_db(protocol.b0_t, readout_mt_m)
     return {"scan_time_s": timing.scan_time_s, "snr": mri.snr_water(seq, geometry, acq), "sar_wkg": sar.whole_body_w_kg,
+            "dbdt_t_s": pns.db_dt_t_s, "pns_mode": pns.mode, "acoustic_db": acoustic,
             "sar_head_wkg": sar.head_w_kg, "sar_mode": sar.mode, "sar_refused": sar.refused, "sar_message": sar.message,
             "slices_per_tr": timing.slices_per_tr, "packages": timing.packages}
 
