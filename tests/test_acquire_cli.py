@@ -25,6 +25,8 @@ def dciodvfy_errors(path: Path) -> list[str]:
     (("mri", "--patient", "adult-male", "--sequence", "flair", "--set", "slices=3", "--set", "matrix=128"), "MR",
      ("scan_time_s", "snr", "sar_wkg")),
     (("mri", "--patient", "adult-male", "--sequence", "dwi", "--set", "slices=2"), "MR", ("scan_time_s",)),
+    (("ct", "--patient", "adult-male", "--protocol", "head-routine", "--set", "images=2", "--set", "matrix=256"), "CT",
+     ("ctdivol_mgy", "dlp_mgycm", "ssde_mgy", "water_equivalent_diameter_cm", "effective_dose_msv")),
 ])
 def test_acquire_writes_valid_dicom_and_summary(tmp_path: Path, args: tuple[str, ...], modality: str,
                                                 dose_keys: tuple[str, ...]) -> None:
