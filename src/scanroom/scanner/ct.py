@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from scanroom.physics import ct
-from scanroom.physics.patients import build_patient, list_patients
+from scanroom.physics.patients import build_patient
 from scanroom.physics.phantom import Phantom
 from scanroom.scanner.base import (
     Acquisition,
@@ -29,8 +29,9 @@ from scanroom.scanner.base import (
     Scanner,
     ScanProtocol,
 )
+from scanroom.scanner.phantoms import LRU, phantom_for
+from scanroom.scanner.phantoms import cache_key as _key
 from scanroom.scanner.registry import register
-from scanroom.scanner.xray import _LRU, _key
 
 ProtocolId = Literal["head-routine", "chest-routine", "ctpa", "abdomen-pelvis-pv", "lung-screening-ld", "qa-water",
                      "qa-ctdi", "qa-phantom"]
@@ -118,23 +119,12 @@ def preset_for(protocol_id: str) -> CtProtocol:
                       tcm=p["region"] not in (None, "head"))  # heads are scanned at fixed mA
 
 
-_PHANTOMS = _LRU(4)
-_PATHS = _LRU(48)
+_PATHS = LRU(48)
 _GEOMETRY = ct.FanBeamGeometry()
 
 
 def _phantom(patient: PatientRequest, region: str | None) -> Phantom:
-    qa = any(p.patient_id == patient.patient_id and p.kind == "qa" for p in list_patients())
-
-    def make() -> Phantom:
-        try:
-            return build_patient(patient.patient_id, region=None if qa else region, voxel_mm=VOXEL_MM,
-                                 size_cm=patient.size_cm, lesions=list(patient.lesions), seed=patient.seed)
-        except ValueError as exc:
-            raise ProtocolError(f"Cannot scan {patient.patient_id}: {exc}") from None
-
-    phantom: Phantom = _PHANTOMS.get_or(_key(patient.model_dump(), region), make)
-    return phantom
+    return phantom_for(patient, region, VOXEL_MM)
 
 
 def z_extent(phantom: Phantom) -> tuple[float, float]:

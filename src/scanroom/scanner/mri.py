@@ -16,7 +16,6 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from scanroom.physics import mri
-from scanroom.physics.patients import build_patient, list_patients
 from scanroom.physics.phantom import Phantom
 from scanroom.scanner.base import (
     Acquisition,
@@ -27,8 +26,9 @@ from scanroom.scanner.base import (
     Scanner,
     ScanProtocol,
 )
+from scanroom.scanner.phantoms import cache_key as _key
+from scanroom.scanner.phantoms import phantom_for
 from scanroom.scanner.registry import register
-from scanroom.scanner.xray import _LRU, _key
 
 SequenceId = Literal["t1-se", "t2-tse", "pd-tse", "flair", "stir", "t1-gre", "t2star-gre", "bssfp", "dwi"]
 Region = Literal["head", "neck", "chest", "abdomen", "pelvis", "knee"]
@@ -147,21 +147,8 @@ def timing_and_sar(protocol: MriProtocol) -> dict[str, Any]:
             "slices_per_tr": timing.slices_per_tr, "packages": timing.packages}
 
 
-_PHANTOMS = _LRU(4)
-
-
 def _phantom(patient: PatientRequest, region: str) -> Phantom:
-    qa = any(p.patient_id == patient.patient_id and p.kind == "qa" for p in list_patients())
-
-    def make() -> Phantom:
-        try:
-            return build_patient(patient.patient_id, region=None if qa else region, voxel_mm=VOXEL_MM,
-                                 size_cm=patient.size_cm, lesions=list(patient.lesions), seed=patient.seed)
-        except ValueError as exc:
-            raise ProtocolError(f"Cannot scan {patient.patient_id} ({region}): {exc}") from None
-
-    phantom: Phantom = _PHANTOMS.get_or(_key(patient.model_dump(), region, qa), make)
-    return phantom
+    return phantom_for(patient, region, VOXEL_MM)
 
 
 class MriScanner(Scanner):

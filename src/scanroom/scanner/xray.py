@@ -16,9 +16,6 @@ Pipeline (physics from ``scanroom.physics.xray``):
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -28,7 +25,6 @@ from pydantic import BeforeValidator, Field, model_validator
 from scipy import ndimage
 
 from scanroom.physics import materials as material_db
-from scanroom.physics.patients import build_patient, list_patients
 from scanroom.physics.phantom import Phantom
 from scanroom.physics.xray import (
     AntiScatterGrid,
@@ -57,6 +53,7 @@ from scanroom.scanner.base import (
     Scanner,
     ScanProtocol,
 )
+from scanroom.scanner.phantoms import LRU, cache_key, is_qa, phantom_for
 from scanroom.scanner.registry import register
 from scanroom.scanner.xray_exams import EXAMS, Exam
 
@@ -139,48 +136,13 @@ def preset_for(exam: Exam) -> XrayProtocol:
 
 # ----------------------------------------------------------------------------- caches
 
-class _LRU(OrderedDict[str, Any]):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def get_or(self, key: str, make: Any) -> Any:
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        value = make()
-        self[key] = value
-        while len(self) > self.size:
-            self.popitem(last=False)
-        return value
-
-
-_PHANTOMS = _LRU(4)
-_PATHS = _LRU(6)
-
-
-def _key(*parts: Any) -> str:
-    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _is_qa(patient_id: str) -> bool:
-    return any(p.patient_id == patient_id and p.kind == "qa" for p in list_patients())
+_PATHS = LRU(6)
+_POINTS = LRU(8)
+_key = cache_key
 
 
 def _phantom(patient: PatientRequest, exam: Exam, rotation_deg: float, voxel_mm: float) -> Phantom:
-    key = _key(patient.model_dump(), exam.region, rotation_deg, voxel_mm)
-    region = None if _is_qa(patient.patient_id) else exam.region
-
-    def make() -> Phantom:
-        try:
-            return build_patient(patient.patient_id, region=region, voxel_mm=voxel_mm, size_cm=patient.size_cm,
-                                 lesions=list(patient.lesions), seed=patient.seed,
-                                 rotation_deg=(0.0, 0.0, rotation_deg))
-        except ValueError as exc:
-            raise ProtocolError(f"Cannot position {patient.patient_id} for {exam.name}: {exc}") from None
-
-    phantom: Phantom = _PHANTOMS.get_or(key, make)
-    return phantom
+    return phantom_for(patient, exam.region, voxel_mm, rotation_deg=rotation_deg, what=f"position for {exam.name}:")
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -227,9 +189,6 @@ class _Points:
     voxel_mm: float
 
 
-_POINTS = _LRU(8)
-
-
 def _points(phantom_key: str, phantom: Phantom, exam: Exam) -> _Points:
     def make() -> _Points:
         stride = max(1, int(round(4.0 / max(phantom.voxel_mm))))
@@ -238,7 +197,7 @@ def _points(phantom_key: str, phantom: Phantom, exam: Exam) -> _Points:
         coarse = Phantom(phantom.phantom_id, sub, (dz, dy, dx), phantom.origin_mm, phantom.label_materials,
                          phantom.label_names)
         anatomy = _anatomy_mask(phantom, exam.anatomy)
-        if not anatomy.any() and _is_qa(phantom.phantom_id):
+        if not anatomy.any() and is_qa(phantom.phantom_id):
             anatomy = phantom.labels > 0  # a test object: all of it is the object of interest
         return _Points(_voxel_centres(coarse, sub > 0), _voxel_centres(phantom, anatomy), stride,
                        float(max(phantom.voxel_mm)))
