@@ -123,7 +123,7 @@ _Q = (1.0000001192092896, 0.6931469440460205, 0.24022120237350464, 0.05550713464
       0.001327644451521337)
 _VEC = 16  # float32 lanes of the energy loop (one AVX-512 register, two AVX2 registers)
 _EROW = 160  # row length of the weight block: energy bins per kernel pass (1 keV bins to 150 kVp: one)
-_RBLOCK = 4  # detector rows claimed together (longer contiguous runs through each path-length plane)
+_RBLOCK = 8  # detector rows claimed together (longer contiguous runs through each path-length plane)
 _USE_AVX512 = True  # vscalefps where the target has it (tests switch it off to check the portable path)
 _SLOTS = 12  # non-zero path lengths per pixel handled in registers; more are summed through a buffer first
 
@@ -172,8 +172,9 @@ def _energy_sums_typing(typingctx, mu, rows, lengths, wk, nodes, n_e):
     """Four energy sums for each of P pixels that share their slot rows: a tuple of 4·P float32.
 
     For pixel p: (Σ_E wk[k_p,0,E]·T_p, …, Σ_E wk[k_p,3,E]·T_p) with T_p(E) = 2^z_p(E),
-    z_p = max(Σ_j L_pj·mu[rows[j], E], −cap); ``lengths`` is a tuple of P tuples (one length per slot) and
-    ``nodes`` the P weight nodes k_p.
+    z_p = max(Σ_j lengths[p, j]·mu[rows[j], E], −cap); ``nodes`` is the tuple of the P weight nodes k_p and
+    ``lengths`` a (≥ P, ≥ len(rows)) float32 array, read inside the loop as broadcast memory operands (so that
+    2·P·len(rows) broadcast registers need not be set up and spilled per call).
 
     Written in LLVM IR so that nothing is left to the auto-vectoriser: 16-lane chunks over the first n_e bins
     (the arrays are padded to whole chunks with zero weights; a last chunk of ≤ 8 bins runs 8 lanes wide); each
@@ -182,13 +183,13 @@ def _energy_sums_typing(typingctx, mu, rows, lengths, wk, nodes, n_e):
     exponent bits elsewhere; 4·P vector accumulators, reduced together by one shuffle–add tree at the end.
     ``wk`` is (nodes, 4, _EROW): the four weight rows of a node lie at constant offsets from one pointer.
     """
-    n_px = len(lengths)
+    n_px = len(nodes)
     n_slots = len(rows)
     n_out = 4 * n_px
     sig = types.UniTuple(types.float32, n_out)(mu, rows, lengths, wk, nodes, n_e)
 
     def codegen(context, builder, signature, args):
-        _, rows_v, lens_v, _, nodes_v, ne_v = args
+        _, rows_v, _, _, nodes_v, ne_v = args
         f32, i64, i32 = ir.FloatType(), ir.IntType(64), ir.IntType(32)
         fp = f32.as_pointer()
         features = str(getattr(context.codegen(), "_tm_features", "")) if _USE_AVX512 else ""
@@ -199,8 +200,7 @@ def _energy_sums_typing(typingctx, mu, rows, lengths, wk, nodes, n_e):
             return builder.inttoptr(addr, fp)
 
         slot_ptrs = [row_ptr(0, builder.extract_value(rows_v, j)) for j in range(n_slots)]
-        lens = [[builder.extract_value(builder.extract_value(lens_v, px), j) for j in range(n_slots)]
-                for px in range(n_px)]
+        len_ptrs = [row_ptr(2, ir.Constant(i64, px)) for px in range(n_px)]
         w_ptrs = [row_ptr(3, builder.extract_value(nodes_v, px)) for px in range(n_px)]
 
         def vec(width):
@@ -212,9 +212,17 @@ def _energy_sums_typing(typingctx, mu, rows, lengths, wk, nodes, n_e):
         def fma(a, b, c):
             return _call(builder, f"llvm.fma.v{a.type.count}f32", a.type, [a, b, c])
 
-        def chunk(width, off, accs):
-            """One chunk of `width` bins from element offset `off`: accumulators + the chunk's sums."""
+        def chunk(width, off, accs, opaque_zero):
+            """One chunk of `width` bins from element offset `off`: accumulators + the chunk's sums.
+
+            The lengths are loaded at an offset the optimiser cannot see is zero, so that the loads stay in the
+            loop and become broadcast operands of the FMAs instead of hoisted (and spilled) registers.
+            """
             vt = vec(width)
+
+            def length(px, j):
+                at = builder.add(opaque_zero, ir.Constant(i64, j))
+                return _splat(builder, builder.load(builder.gep(len_ptrs[px], [at]), align=4), width)
 
             def load(ptr, row=0):
                 at = builder.add(off, ir.Constant(i64, row * _EROW)) if row else off
@@ -223,14 +231,14 @@ def _energy_sums_typing(typingctx, mu, rows, lengths, wk, nodes, n_e):
             def splat(x):
                 return _splat(builder, x if isinstance(x, ir.Value) else ir.Constant(f32, float(_F32(x))), width)
 
-            mus = [load(ptr) for ptr in slot_ptrs]
+            zs = [zeros(width)] * n_px
+            for j, ptr in enumerate(slot_ptrs):
+                mu_j = load(ptr)
+                zs = [fma(length(px, j), mu_j, zs[px]) if j else builder.fmul(length(px, 0), mu_j)
+                      for px in range(n_px)]
             out = []
             for px in range(n_px):
-                z = zeros(width)
-                for j in range(n_slots):
-                    lj = splat(lens[px][j])
-                    z = fma(lj, mus[j], z) if j else builder.fmul(lj, mus[0])
-                z = _call(builder, f"llvm.maxnum.v{width}f32", vt, [z, splat(-_EXP2_CAP)])
+                z = _call(builder, f"llvm.maxnum.v{width}f32", vt, [zs[px], splat(-_EXP2_CAP)])
                 kf = _call(builder, f"llvm.rint.v{width}f32", vt, [z])
                 t = builder.fsub(z, kf)
                 p = fma(splat(_Q[5]), t, splat(_Q[4]))
@@ -263,7 +271,7 @@ def _energy_sums_typing(typingctx, mu, rows, lengths, wk, nodes, n_e):
         builder.position_at_end(loop)
         i = builder.phi(i64)
         accs = [builder.phi(vec(v)) for _ in range(n_out)]
-        new_accs = chunk(v, builder.mul(i, ir.Constant(i64, v)), accs)
+        new_accs = chunk(v, builder.mul(i, ir.Constant(i64, v)), accs, builder.lshr(i, ir.Constant(i64, 62)))
         i_next = builder.add(i, ir.Constant(i64, 1))
         loop_end = builder.block
         builder.cbranch(builder.icmp_signed("<", i_next, n_full), loop, after)
@@ -286,14 +294,14 @@ def _energy_sums_typing(typingctx, mu, rows, lengths, wk, nodes, n_e):
         builder.cbranch(builder.icmp_signed("<=", rem, ir.Constant(i64, v // 2)), tail_short, tail_long)
 
         builder.position_at_end(tail_short)  # ≤ 8 bins left: half-width vectors, widened into the accumulators
-        half = chunk(v // 2, off, [zeros(v // 2)] * n_out)
+        half = chunk(v // 2, off, [zeros(v // 2)] * n_out, ir.Constant(i64, 0))
         widen = ir.Constant(ir.VectorType(i32, v), list(range(v)))
         short_accs = [builder.fadd(main[o], builder.shuffle_vector(half[o], zeros(v // 2), widen))
                       for o in range(n_out)]
         builder.branch(done)
 
         builder.position_at_end(tail_long)
-        long_accs = chunk(v, off, main)
+        long_accs = chunk(v, off, main, ir.Constant(i64, 0))
         builder.branch(done)
 
         builder.position_at_end(done)
@@ -359,9 +367,9 @@ def _render_kernel(paths, heel_map, filter_map, heel, filter_obliquity, mu_all, 
     fv = np.zeros(cols, dtype=np.float32)
     active = np.empty(cols, dtype=np.bool_)
     idx = np.empty(n_mat + 4, dtype=np.int64)
-    la = np.empty(n_mat + 4, dtype=np.float32)
-    lb = np.empty(n_mat + 4, dtype=np.float32)
+    lens = np.empty((2, n_mat + 4), dtype=np.float32)  # the pair's path lengths, slot by slot
     line = np.zeros((2, mu_all.shape[1]), dtype=np.float32)  # padding columns stay zero, like mu_all's
+    unit = np.eye(2, dtype=np.float32)
     while True:
         blk = _fetch_add(counter, 0, 1)
         if blk >= n_blocks:
@@ -400,64 +408,52 @@ def _render_kernel(paths, heel_map, filter_map, heel, filter_obliquity, mu_all, 
                         m = wd * 32 + _lowest_bit(bits)
                         bits &= bits - np.uint32(1)
                         idx[n] = m
-                        la[n] = paths[m, r, ca]
-                        lb[n] = paths[m, r, cb]
+                        lens[0, n] = paths[m, r, ca]
+                        lens[1, n] = paths[m, r, cb]
                         n += 1
                 # the source terms, appended when non-zero for either pixel (branch-free)
                 idx[n] = heel_row
-                la[n] = hv[ca]
-                lb[n] = hv[cb]
+                lens[0, n] = hv[ca]
+                lens[1, n] = hv[cb]
                 n += (hv[ca] != 0.0) | (hv[cb] != 0.0)
                 idx[n] = filter_row
-                la[n] = fv[ca]
-                lb[n] = fv[cb]
+                lens[0, n] = fv[ca]
+                lens[1, n] = fv[cb]
                 n += (fv[ca] != 0.0) | (fv[cb] != 0.0)
                 for j in range(n, n + 2):  # slot counts come in even sizes (≥ 2): unused slots read zeros
                     idx[j] = zero_row
-                    la[j] = _ZERO
-                    lb[j] = _ZERO
+                    lens[0, j] = _ZERO
+                    lens[1, j] = _ZERO
                 # detector absorption at this obliquity: nearest of finely spaced cos nodes (Δcos = 0.00025)
                 ka = min(max(int((cos_map[r, ca] - c0) * inv_dc + 0.5), 0), n_nodes - 1)
                 kb = min(max(int((cos_map[r, cb] - c0) * inv_dc + 0.5), 0), n_nodes - 1)
                 if n <= 2:
-                    s = _energy_sums(mu_all, (idx[0], idx[1]), ((la[0], la[1]), (lb[0], lb[1])), wk, (ka, kb), n_e)
+                    s = _energy_sums(mu_all, (idx[0], idx[1]), lens, wk, (ka, kb), n_e)
                 elif n <= 4:
-                    s = _energy_sums(mu_all, (idx[0], idx[1], idx[2], idx[3]),
-                                     ((la[0], la[1], la[2], la[3]), (lb[0], lb[1], lb[2], lb[3])), wk, (ka, kb), n_e)
+                    s = _energy_sums(mu_all, (idx[0], idx[1], idx[2], idx[3]), lens, wk, (ka, kb), n_e)
                 elif n <= 6:
-                    s = _energy_sums(mu_all, (idx[0], idx[1], idx[2], idx[3], idx[4], idx[5]),
-                                     ((la[0], la[1], la[2], la[3], la[4], la[5]),
-                                      (lb[0], lb[1], lb[2], lb[3], lb[4], lb[5])), wk, (ka, kb), n_e)
+                    s = _energy_sums(mu_all, (idx[0], idx[1], idx[2], idx[3], idx[4], idx[5]), lens, wk, (ka, kb),
+                                     n_e)
                 elif n <= 8:
-                    s = _energy_sums(mu_all, (idx[0], idx[1], idx[2], idx[3], idx[4], idx[5], idx[6], idx[7]),
-                                     ((la[0], la[1], la[2], la[3], la[4], la[5], la[6], la[7]),
-                                      (lb[0], lb[1], lb[2], lb[3], lb[4], lb[5], lb[6], lb[7])), wk, (ka, kb), n_e)
+                    s = _energy_sums(mu_all, (idx[0], idx[1], idx[2], idx[3], idx[4], idx[5], idx[6], idx[7]), lens,
+                                     wk, (ka, kb), n_e)
                 elif n <= 10:
                     s = _energy_sums(mu_all, (idx[0], idx[1], idx[2], idx[3], idx[4], idx[5], idx[6], idx[7],
-                                              idx[8], idx[9]),
-                                     ((la[0], la[1], la[2], la[3], la[4], la[5], la[6], la[7], la[8], la[9]),
-                                      (lb[0], lb[1], lb[2], lb[3], lb[4], lb[5], lb[6], lb[7], lb[8], lb[9])),
-                                     wk, (ka, kb), n_e)
+                                              idx[8], idx[9]), lens, wk, (ka, kb), n_e)
                 elif n <= _SLOTS:
                     s = _energy_sums(mu_all, (idx[0], idx[1], idx[2], idx[3], idx[4], idx[5], idx[6], idx[7],
-                                              idx[8], idx[9], idx[10], idx[11]),
-                                     ((la[0], la[1], la[2], la[3], la[4], la[5], la[6], la[7], la[8], la[9], la[10],
-                                       la[11]),
-                                      (lb[0], lb[1], lb[2], lb[3], lb[4], lb[5], lb[6], lb[7], lb[8], lb[9], lb[10],
-                                       lb[11])), wk, (ka, kb), n_e)
+                                              idx[8], idx[9], idx[10], idx[11]), lens, wk, (ka, kb), n_e)
                 else:  # rare: sum each pixel's exponent into a buffer row first
                     for e in range(n_e):
                         line[0, e] = _ZERO
                         line[1, e] = _ZERO
                     for j in range(n):
                         m = idx[j]
-                        lj = la[j]
-                        for e in range(n_e):
-                            line[0, e] += lj * mu_all[m, e]
-                        lj = lb[j]
-                        for e in range(n_e):
-                            line[1, e] += lj * mu_all[m, e]
-                    s = _energy_sums(line, (0, 1), ((_F32(1.0), _ZERO), (_ZERO, _F32(1.0))), wk, (ka, kb), n_e)
+                        for px in range(2):
+                            lj = lens[px, j]
+                            for e in range(n_e):
+                                line[px, e] += lj * mu_all[m, e]
+                    s = _energy_sums(line, (0, 1), unit, wk, (ka, kb), n_e)
                 ga = _F32(gain[r, ca] * gain_scale) if active[ca] else _ZERO
                 gb = _F32(gain[r, cb] * gain_scale) if active[cb] else _ZERO
                 out[0, r, ca] = ga * s[0]
