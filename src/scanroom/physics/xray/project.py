@@ -454,17 +454,18 @@ def _render_kernel(paths, heel_map, filter_map, heel, filter_obliquity, mu_all, 
                             for e in range(n_e):
                                 line[px, e] += lj * mu_all[m, e]
                     s = _energy_sums(line, (0, 1), unit, wk, (ka, kb), n_e)
+                # a pixel outside the field (computed along with its partner) gets exactly 0
                 ga = _F32(gain[r, ca] * gain_scale) if active[ca] else _ZERO
                 gb = _F32(gain[r, cb] * gain_scale) if active[cb] else _ZERO
-                out[0, r, ca] = ga * s[0]
-                out[1, r, ca] = ga * s[1]
-                out[2, r, ca] = ga * s[2]
-                out[3, r, ca] = ga * s[3]
+                out[0, r, ca] = ga * s[0] if active[ca] else _ZERO
+                out[1, r, ca] = ga * s[1] if active[ca] else _ZERO
+                out[2, r, ca] = ga * s[2] if active[ca] else _ZERO
+                out[3, r, ca] = ga * s[3] if active[ca] else _ZERO
                 if cb != ca:
-                    out[0, r, cb] = gb * s[4]
-                    out[1, r, cb] = gb * s[5]
-                    out[2, r, cb] = gb * s[6]
-                    out[3, r, cb] = gb * s[7]
+                    out[0, r, cb] = gb * s[4] if active[cb] else _ZERO
+                    out[1, r, cb] = gb * s[5] if active[cb] else _ZERO
+                    out[2, r, cb] = gb * s[6] if active[cb] else _ZERO
+                    out[3, r, cb] = gb * s[7] if active[cb] else _ZERO
         _fetch_add(counter, 1, 1)  # blocks finished (after this block's stores)
 
 
