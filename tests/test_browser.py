@@ -72,6 +72,15 @@ def page(live_server: str) -> Iterator[object]:
         browser.close()
 
 
+def sign_in_as_trainee(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the login form, as a person would, and land on the trainee home page."""
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Username").fill("trainee")
+    page.get_by_label("Password").fill(password_for("trainee"))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/trainee")
+
+
 def _canvas_pixels(page) -> np.ndarray:  # type: ignore[no-untyped-def]
     canvas = page.locator("#scanroom-viewer canvas").first
     return np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"), dtype=np.int16)
@@ -79,11 +88,7 @@ def _canvas_pixels(page) -> np.ndarray:  # type: ignore[no-untyped-def]
 
 def test_trainee_windows_the_chest_radiograph(page, live_server: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Username").fill("trainee")
-    page.get_by_label("Password").fill(password_for("trainee"))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/trainee")
+    sign_in_as_trainee(page, live_server)
     assert page.get_by_text("What to do next").is_visible()
     page.screenshot(path=str(ARTIFACTS / f"trainee-home-{backend}.png"), full_page=True)
 
@@ -123,11 +128,7 @@ def test_trainee_windows_the_chest_radiograph(page, live_server: str, database_u
 
 def test_trainee_positions_and_exposes_a_chest_pa(page, live_server: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Username").fill("trainee")
-    page.get_by_label("Password").fill(password_for("trainee"))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/trainee")
+    sign_in_as_trainee(page, live_server)
 
     page.goto(f"{live_server}/scanroom/xray?exam=chest-pa&patient=adult-male")
     positioning = page.locator("#positioning")
@@ -155,11 +156,7 @@ def test_trainee_positions_and_exposes_a_chest_pa(page, live_server: str, databa
 def test_trainee_runs_a_head_ct_changes_the_window_and_reads_the_dose(page, live_server: str,  # type: ignore[no-untyped-def]
                                                                       database_url: str) -> None:
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Username").fill("trainee")
-    page.get_by_label("Password").fill(password_for("trainee"))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/trainee")
+    sign_in_as_trainee(page, live_server)
     page.goto(f"{live_server}/scanroom/ct?protocol=head-routine&patient=adult-male")
     page.get_by_label("Images to reconstruct").fill("2")
     with page.expect_navigation(timeout=120000):
@@ -182,11 +179,7 @@ def test_trainee_runs_a_head_ct_changes_the_window_and_reads_the_dose(page, live
 
 def test_trainee_screens_then_runs_t1_and_flair(page, live_server: str, database_url: str) -> None:  # type: ignore[no-untyped-def]
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Username").fill("trainee")
-    page.get_by_label("Password").fill(password_for("trainee"))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/trainee")
+    sign_in_as_trainee(page, live_server)
 
     page.goto(f"{live_server}/scanroom/mri?case=routine-brain&sequence=t1-se")
     assert page.locator("#scan-blocked").is_visible()
