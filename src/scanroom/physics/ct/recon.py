@@ -115,9 +115,11 @@ def filter_parallel(sinogram: np.ndarray, spacing_mm: float = 1.0, kernel: str =
     n_pad = _pad_len(nd)
     filt = ramp_filter(n_pad, spacing_mm)
     f = sfft.rfftfreq(n_pad, d=spacing_mm) * 10.0  # lp/cm
-    filt = filt * kernel_window(kernel, f)
-    spec = sfft.rfft(sinogram.astype(np.float64, copy=False), n=n_pad, axis=1, workers=-1)
-    return sfft.irfft(spec * filt[None, :], n=n_pad, axis=1, workers=-1)[:, :nd].astype(np.float32)
+    filt = (filt * kernel_window(kernel, f)).astype(np.float32)
+    # float32 transforms: about half the time of float64, error ~1e-6 relative (far below the float32 BP)
+    spec = sfft.rfft(np.asarray(sinogram, dtype=np.float32), n=n_pad, axis=1, workers=-1)
+    spec *= filt
+    return np.ascontiguousarray(sfft.irfft(spec, n=n_pad, axis=1, workers=-1)[:, :nd], dtype=np.float32)
 
 
 _PAD = 2  # zero samples added at each detector edge: out-of-range positions read zeros, no branches
@@ -136,35 +138,58 @@ def _bp_parallel(qp, cos_t, sin_t, n, x0, y0, px, centre_det, radius, scale, out
     ``qp``: filtered views padded with _PAD zeros each side; only pixels within ``radius`` of the origin
     are computed (others 0). Speed notes: fixed-stride loops in two passes (indices, then accumulation)
     and *unsigned* indices (numba adds a negative-index wrap test for signed ones) let LLVM vectorise;
-    together about 3x faster than a bounds-tested single loop.
+    together about 3x faster than a bounds-tested single loop. Views go in pairs (one row update per
+    pair, two independent gathers in flight): about 15-20% faster again.
     """
     nv, ndp = qp.shape
     top = np.float32(ndp - 1.001)
+    zero = np.float32(0.0)
     one = np.uint32(1)
     for j in nb.prange(n):
         y = y0 + j * px
         row = np.zeros(n, dtype=np.float32)
-        idx = np.zeros(n, dtype=np.uint32)
-        wts = np.zeros(n, dtype=np.float32)
+        ia = np.zeros(n, dtype=np.uint32)
+        wa = np.zeros(n, dtype=np.float32)
+        ib = np.zeros(n, dtype=np.uint32)
+        wb = np.zeros(n, dtype=np.float32)
         h2 = radius * radius - y * y
         if h2 > 0.0:
             h = math.sqrt(h2)
             lo = np.uint64(min(max(0, int(math.ceil((-h - x0) / px))), n))
             hi = np.uint64(min(max(0, int(math.floor((h - x0) / px)) + 1), n))
-            for v in range(nv):
-                ct = np.float32(cos_t[v] * px)
-                s0 = np.float32(x0 * cos_t[v] + y * sin_t[v] + centre_det + _PAD)
+            for v in range(0, nv - 1, 2):
+                ca = np.float32(cos_t[v] * px)
+                sa = np.float32(x0 * cos_t[v] + y * sin_t[v] + centre_det + _PAD)
+                cb = np.float32(cos_t[v + 1] * px)
+                sb = np.float32(x0 * cos_t[v + 1] + y * sin_t[v + 1] + centre_det + _PAD)
                 for i in range(lo, hi):
-                    sv = s0 + np.float32(i) * ct
-                    sv = min(max(sv, np.float32(0.0)), top)
+                    fi = np.float32(i)
+                    sv = min(max(sa + fi * ca, zero), top)
                     k = np.uint32(sv)
-                    idx[i] = k
-                    wts[i] = sv - np.float32(k)
-                qv = qp[v]
+                    ia[i] = k
+                    wa[i] = sv - np.float32(k)
+                    sv = min(max(sb + fi * cb, zero), top)
+                    k = np.uint32(sv)
+                    ib[i] = k
+                    wb[i] = sv - np.float32(k)
+                qa = qp[v]
+                qb = qp[v + 1]
                 for i in range(lo, hi):
-                    k = idx[i]
-                    a = qv[k]
-                    row[i] += a + wts[i] * (qv[k + one] - a)
+                    k = ia[i]
+                    a = qa[k]
+                    kb = ib[i]
+                    b = qb[kb]
+                    row[i] += (a + wa[i] * (qa[k + one] - a)) + (b + wb[i] * (qb[kb + one] - b))
+            if nv % 2 == 1:
+                v = nv - 1
+                ca = np.float32(cos_t[v] * px)
+                sa = np.float32(x0 * cos_t[v] + y * sin_t[v] + centre_det + _PAD)
+                qa = qp[v]
+                for i in range(lo, hi):
+                    sv = min(max(sa + np.float32(i) * ca, zero), top)
+                    k = np.uint32(sv)
+                    a = qa[k]
+                    row[i] += a + (sv - np.float32(k)) * (qa[k + one] - a)
         for i in range(n):
             out[j, i] = row[i] * scale
 
