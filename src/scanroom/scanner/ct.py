@@ -127,6 +127,14 @@ def _phantom(patient: PatientRequest, region: str | None) -> Phantom:
     return phantom_for(patient, region, VOXEL_MM)
 
 
+def default_range(protocol_id: str, lo: float, hi: float) -> tuple[float, float]:
+    """Where a radiographer would start and stop on the scout: skull base to vertex for heads (the head crop
+    runs down to the neck), the middle 70% of the region otherwise."""
+    if PROTOCOLS[protocol_id]["region"] == "head":
+        return lo + 0.40 * (hi - lo), hi - 0.16 * (hi - lo)
+    return lo + 0.15 * (hi - lo), hi - 0.15 * (hi - lo)
+
+
 def z_extent(phantom: Phantom) -> tuple[float, float]:
     dz = phantom.voxel_mm[0]
     z0 = phantom.origin_mm[2]
@@ -153,9 +161,9 @@ class CtScanner(Scanner):
         phantom = _phantom(patient, info["region"])
         if protocol.contrast_phase != "non-contrast":
             phantom = ct.with_contrast(phantom, protocol.contrast_phase)
-        lo, hi = z_extent(phantom)
-        start = protocol.start_mm if protocol.start_mm is not None else lo + 0.15 * (hi - lo)
-        end = protocol.end_mm if protocol.end_mm is not None else hi - 0.15 * (hi - lo)
+        auto_start, auto_end = default_range(protocol.protocol, *z_extent(phantom))
+        start = protocol.start_mm if protocol.start_mm is not None else auto_start
+        end = protocol.end_mm if protocol.end_mm is not None else auto_end
         report(0.1, "scout")
         seed = int(_key(patient.model_dump(), protocol.model_dump())[:8], 16)
         scout = ct.acquire_topogram(phantom, _GEOMETRY, view="ap", kvp=120.0, bowtie=info["bowtie"], seed=seed)

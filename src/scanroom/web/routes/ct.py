@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from scanroom.physics import ct as ct_physics
 from scanroom.practice import scans
 from scanroom.scanner.base import PatientRequest, ProtocolError, apply_settings
-from scanroom.scanner.ct import _GEOMETRY, PROTOCOLS, CtProtocol, _phantom, z_extent
+from scanroom.scanner.ct import _GEOMETRY, PROTOCOLS, CtProtocol, _phantom, default_range, z_extent
 from scanroom.scanner.registry import get_scanner
 from scanroom.store.models import ScanRecord, User
 from scanroom.web.deps import DB, current_user
@@ -54,10 +54,11 @@ def _page(request: Request, db: Session, user: User, values: dict[str, Any], pat
           record: ScanRecord | None = None, error: str = "", status_code: int = 200) -> Response:
     patient = PatientRequest(patient_id=patient_id)
     lo, hi = _extent(patient, values["protocol"])
+    auto_start, auto_end = default_range(values["protocol"], lo, hi)
     if values.get("start_mm") is None:
-        values["start_mm"] = round(lo + 0.15 * (hi - lo), 1)
+        values["start_mm"] = round(auto_start, 1)
     if values.get("end_mm") is None:
-        values["end_mm"] = round(hi - 0.15 * (hi - lo), 1)
+        values["end_mm"] = round(auto_end, 1)
     return render(request, "ct_console.html", {
         "protocols": PROTOCOLS, "patients": CT_PATIENTS, "values": values, "patient_id": patient_id,
         "z_lo": lo, "z_hi": hi, "record": record, "error": error,
