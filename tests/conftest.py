@@ -30,6 +30,8 @@ from scanroom.store.migrate import upgrade
 from scanroom.store.models import Base, Cohort, Enrolment, EnrolmentRole, Modality, Programme, Role, User
 from scanroom.web.app import create_app
 
+pytest_plugins = ["tests.browser_support"]
+
 POSTGRES_ADMIN_URL = os.environ.get("SCANROOM_TEST_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 KEEP_TABLES = {"image_instances", "alembic_version"}

@@ -74,6 +74,28 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/docs"): (200, 200, 200, 200),
 }
 
+# Each area (reading room, classroom, competency) keeps its rows in tests/authz_<area>.py: ``MATRIX`` in the
+# format above and, optionally, ``path_values(db, world) -> dict[str, str]`` for its path parameters.
+AREA_MODULES = ("reading", "classroom", "competency")
+
+
+def _area_modules() -> list:  # type: ignore[type-arg]
+    import importlib
+
+    found = []
+    for area in AREA_MODULES:
+        name = f"tests.authz_{area}"
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return found
+
+
+for _module in _area_modules():
+    MATRIX.update(_module.MATRIX)
+
 
 def flat_routes(app):  # type: ignore[no-untyped-def]
     """Every route, also those inside included routers (FastAPI >= 0.160 keeps them nested)."""
@@ -109,6 +131,9 @@ def test_every_route_for_role(role_index: int, role: str, app, world: World, db:
     values = {"study_uid": sample.study_uid, "series_uid": sample.series_uid, "sop_uid": sample.sop_instance_uid,
               "frame_list": "1", "patient_id": "water-20", "modality": "xray", "record_id": "999999",
               "cohort_id": str(world.cohort.id), "trainee_id": str(world.trainee.id)}
+    for module in _area_modules():
+        if hasattr(module, "path_values"):
+            values.update(module.path_values(db, world))
     username = {"anonymous": None, "trainee": "trainee", "instructor": "instructor", "admin": "admin"}[role]
     failures = []
     client = client_for(username)

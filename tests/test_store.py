@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 
 from scanroom.config import Settings
 from scanroom.store.db import make_engine
-from scanroom.store.models import Base
+from scanroom.store.schema import Base
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

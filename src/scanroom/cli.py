@@ -165,11 +165,15 @@ def seed_samples_command() -> None:
     typer.echo(f"{count} sample images installed.")
 
 
+OPTIONAL_GROUPS = ("patient", "acquire", "cases", "observer", "reading", "content", "exam", "competency", "ledger")
+
+
 def _register_optional_groups() -> None:
     """Sub-command groups that live in their own modules."""
     import importlib
 
-    for module_name, group in (("scanroom.commands.patient", "patient"), ("scanroom.commands.acquire", "acquire")):
+    for group in OPTIONAL_GROUPS:
+        module_name = f"scanroom.commands.{group}"
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -37,6 +37,24 @@ def readable_validation_errors(exc: RequestValidationError) -> list[dict[str, ob
     return items
 
 
+AREA_ROUTERS = ("reading", "classroom", "competency", "safety")
+
+
+def _area_routers() -> list:  # type: ignore[type-arg]
+    """Routers of the reading room, classroom and competency areas (each in ``web/routes/<area>.py``)."""
+    import importlib
+
+    modules = []
+    for area in AREA_ROUTERS:
+        name = f"scanroom.web.routes.{area}"
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return modules
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -104,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from scanroom.web.routes import account, admin, api, ct, dicomweb, instructor, mri, pages, patients, xray
 
-    for module in (pages, account, instructor, admin, patients, xray, ct, mri, api, dicomweb):
+    for module in (pages, account, instructor, admin, patients, xray, ct, mri, api, dicomweb, *_area_routers()):
         app.include_router(module.router, dependencies=[Depends(csrf_guard)])
 
     STATIC_DIR.mkdir(parents=True, exist_ok=True)

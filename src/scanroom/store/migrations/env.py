@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from scanroom.store.db import make_engine
-from scanroom.store.models import Base
+from scanroom.store.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,8 @@
+"""Reading room: cases, their series and truth, reading sets, readings and marks.
+
+Tables derive from scanroom.store.models.Base; the Alembic branch for this module starts at 0003.
+"""
+
+from __future__ import annotations
+
+from scanroom.store.models import Base  # noqa: F401
