@@ -5,6 +5,7 @@
 import './viewer.css';
 import type { SaveResult, SerializedAnnotation } from './annotations';
 import { readConfig } from './config';
+import type { Region } from './regions';
 import { type VOI, Viewer } from './viewer';
 
 export interface ScanroomViewerApi {
@@ -26,6 +27,9 @@ export interface ScanroomViewerApi {
   reset(): void;
   saveAnnotations(): Promise<SaveResult>;
   isCpuRendering(): boolean;
+  /** Circles over the image (reading room): truth after submission, scored marks, AI candidates. */
+  setRegions(regions: Region[]): void;
+  getRegions(): Region[];
 }
 
 declare global {
@@ -79,6 +83,8 @@ function start(): void {
     reset: () => need().reset(),
     saveAnnotations: () => need().save(),
     isCpuRendering: () => need().host.dataset.renderer === 'cpu',
+    setRegions: (regions) => need().setRegions(regions),
+    getRegions: () => need().getRegions(),
   };
 }
 

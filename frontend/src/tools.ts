@@ -6,6 +6,7 @@ import {
   Enums as ToolsEnums,
   LengthTool,
   PanTool,
+  ProbeTool,
   RectangleROITool,
   StackScrollTool,
   ToolGroupManager,
@@ -23,6 +24,11 @@ export class EllipseAnnotationTool extends EllipticalROITool {
   static override toolName = 'EllipseAnnotation';
 }
 
+/** A lesion mark for interpretation reading: one point, no statistics (the reading page asks for confidence). */
+export class LesionMarkTool extends ProbeTool {
+  static override toolName = 'LesionMark';
+}
+
 export type PrimaryToolId =
   | 'windowLevel'
   | 'pan'
@@ -32,7 +38,8 @@ export type PrimaryToolId =
   | 'ellipseRoi'
   | 'rectangleRoi'
   | 'arrow'
-  | 'ellipse';
+  | 'ellipse'
+  | 'mark';
 
 export interface PrimaryToolDef {
   id: PrimaryToolId;
@@ -52,6 +59,7 @@ export const PRIMARY_TOOLS: PrimaryToolDef[] = [
   { id: 'rectangleRoi', toolName: RectangleROITool.toolName, label: 'Rectangle ROI (stats)', shortcut: 'r', annotation: true },
   { id: 'arrow', toolName: ArrowAnnotateTool.toolName, label: 'Arrow annotation', shortcut: 't', annotation: true },
   { id: 'ellipse', toolName: EllipseAnnotationTool.toolName, label: 'Ellipse annotation', shortcut: 'o', annotation: true },
+  { id: 'mark', toolName: LesionMarkTool.toolName, label: 'Lesion mark (point)', shortcut: 'm', annotation: true },
 ];
 
 /** Tool names whose annotations are exported by getAnnotations(). */
@@ -75,6 +83,7 @@ export function ensureToolsRegistered(): void {
     RectangleROITool,
     ArrowAnnotateTool,
     EllipseAnnotationTool,
+    LesionMarkTool,
   ]) {
     addTool(tool);
   }
@@ -111,6 +120,7 @@ export class ViewerTools {
       },
     });
     group.addTool(EllipseAnnotationTool.toolName, { calculateStats: false, getTextLines: () => [] });
+    group.addTool(LesionMarkTool.toolName, { getTextLines: () => [] });
     group.addViewport(viewportId, renderingEngineId);
 
     // Always-on bindings: wheel scrolls, ctrl+wheel / right-drag zoom, middle-drag pans.

@@ -26,6 +26,7 @@ import { imageIdForUrl, registerScanroomImageLoader, setGpuPrescaling } from './
 import { type FrameRef, installMetadataProvider, isColorPhotometric, registerFrame } from './metadataProvider';
 import { Overlay } from './overlay';
 import { type WindowPreset, findPreset, presetsFor } from './presets';
+import { type Region, RegionLayer } from './regions';
 import { hasWebGL2, shouldUseCpu } from './renderingMode';
 import { PRIMARY_TOOLS, type PrimaryToolId, ViewerTools, ensureToolsRegistered } from './tools';
 import { Toolbar, type ToolbarButton } from './toolbar';
@@ -50,6 +51,7 @@ export class Viewer {
   readonly config: ViewerConfig;
   readonly toolbar: Toolbar;
   readonly overlay: Overlay;
+  readonly regions = new RegionLayer();
   readonly viewportElement: HTMLDivElement;
   private readonly frame: HTMLDivElement;
   private readonly id = ++instanceCounter;
@@ -123,7 +125,7 @@ export class Viewer {
     this.viewportElement.className = 'sr-viewport';
     this.viewportElement.addEventListener('contextmenu', (e) => e.preventDefault());
     this.overlay = new Overlay();
-    this.frame.append(this.viewportElement, this.overlay.root);
+    this.frame.append(this.viewportElement, this.regions.root, this.overlay.root);
     // Cornerstone prevents the default mousedown, so focus the viewport explicitly for shortcuts.
     this.frame.addEventListener('mousedown', () => this.frame.focus({ preventScroll: true }));
     host.append(this.toolbar.root, this.frame);
@@ -174,7 +176,10 @@ export class Viewer {
     this.toolbar.setDisabled('prev', this.imageIds.length < 2);
     this.toolbar.setDisabled('next', this.imageIds.length < 2);
 
-    this.listen(this.viewportElement, Enums.Events.IMAGE_RENDERED, () => this.updateOverlay());
+    this.listen(this.viewportElement, Enums.Events.IMAGE_RENDERED, () => {
+      this.updateOverlay();
+      this.drawRegions();
+    });
     this.listen(this.viewportElement, Enums.Events.VOI_MODIFIED, () => this.onVoiModified());
     this.listen(this.viewportElement, Enums.Events.CAMERA_MODIFIED, () => this.updateOverlay());
     this.listen(this.viewportElement, Enums.Events.STACK_NEW_IMAGE, () => this.updateOverlay());
@@ -463,6 +468,20 @@ export class Viewer {
 
   // ---------------------------------------------------------------- annotations
 
+  /** Show circles (truth, scored marks, AI candidates) in image pixel coordinates; [] clears them. */
+  setRegions(regions: Region[]): void {
+    this.regions.set(regions);
+    this.drawRegions();
+  }
+
+  getRegions(): Region[] {
+    return this.regions.get();
+  }
+
+  private drawRegions(): void {
+    this.regions.draw(this.viewport, this.imageIds, this.cpu);
+  }
+
   getAnnotations(): SerializedAnnotation[] {
     return getAllSerialized(this.imageIdSet, this.cpu);
   }
@@ -558,6 +577,7 @@ const TOOL_TEXT: Record<PrimaryToolId, string> = {
   rectangleRoi: 'Rect ROI',
   arrow: 'Arrow',
   ellipse: 'Ellipse',
+  mark: 'Mark',
 };
 
 function promptForText(current: string | null): Promise<string | null> {
