@@ -95,22 +95,34 @@ def gallery(db: Session) -> list[ImageInstance]:
                            .order_by(ImageInstance.id)))
 
 
-def can_view(user: User, instance: ImageInstance) -> bool:
+CollectionRule = Callable[[Session, User, ImageInstance], bool]
+_COLLECTION_RULES: dict[str, CollectionRule] = {}
+
+
+def register_collection_rule(collection: str, rule: CollectionRule) -> None:
+    """Let a domain service decide who else may open a collection's images (e.g. the reading room's cases)."""
+    _COLLECTION_RULES[collection] = rule
+
+
+def can_view(user: User, instance: ImageInstance, db: Session | None = None) -> bool:
     if instance.collection == GALLERY:
         return True
-    return user.role == Role.ADMIN or instance.owner_id == user.id
+    if user.role == Role.ADMIN or instance.owner_id == user.id:
+        return True
+    rule = _COLLECTION_RULES.get(instance.collection)
+    return bool(rule is not None and db is not None and rule(db, user, instance))
 
 
 def visible_series(db: Session, user: User, study_uid: str, series_uid: str) -> list[ImageInstance]:
     """Instances of a series the user may see, ordered for display; empty if none (or none visible)."""
     rows = db.scalars(select(ImageInstance).where(ImageInstance.study_uid == study_uid,
                                                   ImageInstance.series_uid == series_uid))
-    visible = [row for row in rows if can_view(user, row)]
+    visible = [row for row in rows if can_view(user, row, db)]
     return sorted(visible, key=lambda r: (r.instance_number is None, r.instance_number or 0, r.id))
 
 
 def visible_studies(db: Session, user: User) -> list[ImageInstance]:
-    return [row for row in db.scalars(select(ImageInstance).order_by(ImageInstance.id)) if can_view(user, row)]
+    return [row for row in db.scalars(select(ImageInstance).order_by(ImageInstance.id)) if can_view(user, row, db)]
 
 
 @lru_cache(maxsize=16)
