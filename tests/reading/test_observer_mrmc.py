@@ -2,7 +2,8 @@
 
 Published values: tests/data/observer/README.md (sources: RJafroc ``inst/Iowa/VanDyke.txt`` and
 ``inst/obumrm2/VanDyke-traparea-jackknife-obuch-anova.txt``). Numbers given to 8 decimals are checked to 1e-6
-or better; numbers given to fewer digits are checked to the digits given.
+or better; numbers given to fewer digits are checked to the digits given. Franken: the published RJafroc output
+(see ``test_franken_published_values``).
 """
 
 from __future__ import annotations
@@ -172,3 +173,54 @@ def test_three_treatments_and_json(vandyke):
         frrc_ddf = payload["analyses"]["FRRC"]["ddf"]
         assert frrc_ddf is None if method == "or" else frrc_ddf == 2 * 113  # OR: chi-square (infinite ddf)
         assert len(payload["foms"]) == 3 and "RRRC" in res.report()
+
+
+def test_franken_published_values():
+    """Franken (RJafroc ``dataset03``) as published by RJafroc, ``St(dataset03, FOM = "Wilcoxon", method = "OR" |
+    "DBM")`` — Chakraborty's RJafrocQuickStart book, chapters "OR analysis text output" (07-or-analysis-text) and
+    "DBM analysis text output" (06-dbm-analysis-text). Checked to the digits printed there."""
+    data = load(DATA / "franken_roc.csv")
+    res = analyze(data, method="or")
+    np.testing.assert_allclose(res.foms, [[0.85345997, 0.86499322, 0.85730439, 0.81524197],
+                                          [0.84961556, 0.84350972, 0.84011759, 0.81433740]], atol=5e-9)
+    np.testing.assert_allclose(res.treatment_means, [0.84774989, 0.83689507], atol=5e-9)
+    vc = res.variance_components
+    published_or = {"Var(R)": 2.331994e-05, "Var(TR)": -6.838915e-04, "Cov1": 7.916821e-04, "Cov2": 4.836377e-04,
+                    "Cov3": 5.125091e-04, "Var(Error)": 1.525776e-03}
+    for key, value in published_or.items():
+        assert vc[key] == pytest.approx(value, rel=5e-7), key
+    assert res.mean_squares["T"] == pytest.approx(2.356541e-04, rel=5e-7)
+    assert res.mean_squares["R"] == pytest.approx(6.840600e-04, rel=5e-7)
+    assert res.mean_squares["TR"] == pytest.approx(5.020264e-05, rel=5e-7)
+    rrrc = res.rrrc
+    assert (rrrc.statistic, rrrc.ddf, rrrc.p_value) == pytest.approx((4.694058, 3, 0.1188379), abs=5e-7)
+    diff = rrrc.comparisons[0]
+    assert (diff.std_error, diff.statistic) == pytest.approx((0.005010122, 2.166577), abs=5e-7)
+    assert (diff.ci_low, diff.ci_high) == pytest.approx((-0.005089627, 0.02679926), abs=5e-9)
+    est = rrrc.treatments
+    assert [e.std_error for e in est] == pytest.approx([0.02440215, 0.02356642], abs=5e-9)
+    assert [e.df for e in est] == pytest.approx([70.12179, 253.64403], abs=5e-6)
+    assert [(e.ci_low, e.ci_high) for e in est] == [pytest.approx((0.7990828, 0.8964170), abs=5e-8),
+                                                    pytest.approx((0.7904843, 0.8833058), abs=5e-8)]
+
+    dbm = analyze(data, method="dbm")
+    published_ms = {"T": 0.0235654097, "R": 0.0684059998, "C": 0.5305898857, "TR": 0.0050202641,
+                    "TC": 0.0647479678, "RC": 0.1321311576, "TRC": 0.0762965577}
+    for key, value in published_ms.items():
+        assert dbm.mean_squares[key] == pytest.approx(value, abs=5e-11), key
+    published_vc = {"Var(R)": 3.7755679e-05, "Var(C)": 5.1250915e-02, "Var(TR)": -7.1276294e-04,
+                    "Var(TC)": -2.8871475e-03, "Var(RC)": 2.7917300e-02, "Var(Error)": 7.6296558e-02}
+    for key, value in published_vc.items():
+        assert dbm.variance_components[key] == pytest.approx(value, rel=5e-8), key
+    frrc = dbm.frrc
+    assert (frrc.statistic, frrc.ddf, frrc.p_value) == pytest.approx((0.36395597, 99, 0.54769704), abs=5e-9)
+    diff = frrc.comparisons[0]
+    assert (diff.std_error, diff.ci_low, diff.ci_high) == pytest.approx((0.017992772, -0.024846746, 0.04655638),
+                                                                        abs=5e-9)
+    assert [e.std_error for e in frrc.treatments] == pytest.approx([0.027109386, 0.027448603], abs=5e-10)
+    per_reader = frrc.reader_comparisons
+    assert [c.std_error for c in per_reader] == pytest.approx([0.042792227, 0.040069753, 0.034993994, 0.034805365],
+                                                              abs=5e-10)
+    assert [c.p_value for c in per_reader] == pytest.approx([0.92859660, 0.59305592, 0.62441761, 0.97931817],
+                                                            abs=5e-9)
+    assert [e.std_error for e in dbm.rrfc.treatments] == pytest.approx([0.011098012, 0.007771730], abs=5e-10)
