@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -245,7 +245,6 @@ class ReaderSummary:
     afroc_fom: float | None
     wafroc_fom: float | None
     mean_reading_seconds: float | None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (lists instead of tuples; no NaN or infinity)."""
