@@ -332,6 +332,27 @@ def _projected_mask(points: np.ndarray, spacing_mm: float, panel: FlatPanelGeome
     return ndimage.binary_closing(ndimage.binary_dilation(out, iterations=spread), iterations=spread)
 
 
+def _collimation(setup: Setup, anatomy: np.ndarray) -> tuple[float, float]:
+    """(fraction of the anatomy outside the field, field area ÷ the area the anatomy needs).
+
+    The needed field is centred where the central ray is and just reaches the farthest anatomy with a 2 cm
+    margin each side; the ratio is 0 when anatomy is clipped (collimation is then judged by the clipping).
+    """
+    r0, c0 = setup.field_origin
+    fr, fc = setup.field.shape
+    total = anatomy.sum()
+    clipped = float(1.0 - anatomy[r0:r0 + fr, c0:c0 + fc].sum() / total) if total else 0.0
+    rows_any = np.nonzero(anatomy.any(axis=1))[0]
+    cols_any = np.nonzero(anatomy.any(axis=0))[0]
+    if not (rows_any.size and cols_any.size) or clipped > 0.01:
+        return clipped, 0.0
+    pitch = setup.detector.pitch_mm[0]
+    centre_r, centre_c = r0 + (fr - 1) / 2, c0 + (fc - 1) / 2
+    half_h = max(abs(rows_any[0] - centre_r), abs(rows_any[-1] - centre_r)) * pitch + 20.0
+    half_w = max(abs(cols_any[0] - centre_c), abs(cols_any[-1] - centre_c)) * pitch + 20.0
+    return clipped, float(fr * fc * pitch**2 / (4.0 * half_h * half_w))
+
+
 # ----------------------------------------------------------------------------- scanner
 
 @dataclass
@@ -389,6 +410,8 @@ class XrayScanner(Scanner):
                    "magnification": setup.magnification, "grid_cutoff_fraction": exposure.grid_cutoff,
                    "scatter_fraction": exposure.scatter_fraction,
                    "mas_used": exposure.mas}
+        clipped, ratio = _collimation(setup, anatomy_on_panel)
+        quality.update({"anatomy_clipped_fraction": clipped, "field_to_anatomy_area": ratio})
         feedback = self._feedback(protocol, exam, setup, exposure, dose, anatomy_on_panel)
         report(1.0, "done")
         spectrum = tube_spectrum(protocol.kvp, added_al_mm=protocol.added_al_mm, added_cu_mm=protocol.added_cu_mm)
@@ -541,29 +564,15 @@ class XrayScanner(Scanner):
         if offset > 2.0:
             items.append(FeedbackItem("centring", "warning", f"Central ray {offset:.1f} cm off the centring point "
                                       f"for a {exam.name}."))
-        r0, c0 = setup.field_origin
-        fr, fc = setup.field.shape
-        in_field = anatomy[r0:r0 + fr, c0:c0 + fc].sum()
-        total = anatomy.sum()
-        clipped = 1.0 - in_field / total if total else 0.0
+        clipped, ratio = _collimation(setup, anatomy)
         if clipped > 0.01:
             items.append(FeedbackItem("clipped-anatomy", "error", f"{100 * clipped:.0f}% of the "
                                       f"{' / '.join(exam.anatomy[:2])} lies outside the collimated field: "
                                       "anatomy is clipped."))
-        rows_any = np.nonzero(anatomy.any(axis=1))[0]
-        cols_any = np.nonzero(anatomy.any(axis=0))[0]
-        if rows_any.size and cols_any.size and clipped <= 0.01:
-            # a field centred where the central ray is, just reaching the farthest anatomy (+2 cm margins)
-            pitch = setup.detector.pitch_mm[0]
-            centre_r, centre_c = r0 + (fr - 1) / 2, c0 + (fc - 1) / 2
-            half_h = max(abs(rows_any[0] - centre_r), abs(rows_any[-1] - centre_r)) * pitch + 20.0
-            half_w = max(abs(cols_any[0] - centre_c), abs(cols_any[-1] - centre_c)) * pitch + 20.0
-            needed = 4.0 * half_h * half_w
-            used = fr * fc * pitch**2
-            if used > 2.0 * needed:
-                items.append(FeedbackItem("collimation-wide", "warning", f"Collimation too wide: the field is "
-                                          f"{used / needed:.1f}× the area the anatomy needs (with a 2 cm margin); "
-                                          "collimate to the region of interest."))
+        if ratio > 2.0:
+            items.append(FeedbackItem("collimation-wide", "warning", f"Collimation too wide: the field is "
+                                      f"{ratio:.1f}× the area the anatomy needs (with a 2 cm margin); "
+                                      "collimate to the region of interest."))
         if protocol.grid and exposure.grid_cutoff > 0.1:
             items.append(FeedbackItem("grid-cutoff", "warning", f"Grid cut-off: {100 * exposure.grid_cutoff:.0f}% of "
                                       "the primary beam lost — SID outside the grid's focal range or the tube is "
