@@ -1,8 +1,8 @@
 """Reader-study data: ROC ratings (long-form CSV or in-memory rows) and FROC marks (JAFROC Excel, scored cases).
 
 * :class:`RatingData` — one rating per reader × treatment × case, with the case truth (0 normal, 1 abnormal).
-  Read from the long form ``reader,treatment,case,truth,rating`` (one row per reading, the layout of the
-  Iowa OR-DBM MRMC software and of RJafroc's ``DfReadLrocDataFile``-free ROC exports), or from rows in memory.
+  Read from the long form ``reader,treatment,case,truth,rating`` (one row per reading, as the Iowa OR-DBM MRMC
+  software and the MRMCaov package take it), or from rows in memory (:meth:`RatingData.from_rows`).
 * :class:`FrocData` — marks with lesion identities: per reader × treatment × case the non-lesion
   localisation (NL) ratings, and per lesion its lesion-localisation (LL) rating (−∞ when not marked), with
   lesion weights. Read from the JAFROC Excel format (sheets TRUTH, FP or NL, TP or LL; Chakraborty,
@@ -244,7 +244,7 @@ class FrocData:
 
     def to_roc(self) -> RatingData:
         """Inferred ROC ratings: the highest rating of any mark on the case, −∞ when unmarked (RJafroc's
-        ``DfFroc2Roc``, the "highest rating" inferred ROC rating; Chakraborty 2017, §13.4)."""
+        ``DfFroc2Roc``, the "highest rating" inferred ROC rating; Chakraborty 2017)."""
         rating = self.nl_max()
         for l_idx, c in enumerate(self.lesion_case):
             rating[:, :, c] = np.maximum(rating[:, :, c], self.ll[:, :, l_idx])

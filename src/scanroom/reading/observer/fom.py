@@ -8,7 +8,7 @@ so they share one fast implementation:
 
 * **ROC AUC (Wilcoxon / Mann–Whitney)**: x = rating of a normal case, y = rating of an abnormal case,
   θ = Σ_i Σ_j ψ(x_i, y_j) / (n0·n1) (Hanley & McNeil 1982, Radiology 143:29; ties count ½).
-* **wAFROC** (Chakraborty, *Observer Performance Methods for Diagnostic Imaging*, CRC 2017, ch. 13;
+* **wAFROC** (Chakraborty, *Observer Performance Methods for Diagnostic Imaging*, CRC 2017;
   RJafroc ``UtilFigureOfMerit(FOM = "wAFROC")``): x = highest non-lesion-localisation (NL) rating on a
   normal case, y = rating of each lesion on an abnormal case, weighted by the lesion weight W (weights sum to
   1 within a case): θ = Σ_i Σ_j Σ_l W_jl ψ(x_i, y_jl) / (n0·n1). Unmarked lesions and unmarked normal
