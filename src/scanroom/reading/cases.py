@@ -243,7 +243,7 @@ def store_synthetic_case(db: Session, data_dir: Path, synthetic: Any, *, created
                                      lesion_type=f.lesion_type, frame=f.frame, frame_extent=f.frame_extent,
                                      size_mm=f.size_mm, contrast=f.contrast) for f in synthetic.findings]
             case = create_case(
-                db, key=spec.case_key, title=synthetic.question.split("?")[0][:120] or spec.case_key,
+                db, key=spec.case_key, title=f"Synthetic {spec.exam.replace('-', ' ')} ({acquisition.modality})",
                 modality=acquisition.modality, series=[(str(first.StudyInstanceUID), series_uid,
                                                         str(first.get("SeriesDescription", "")))],
                 findings=findings, abnormal=synthetic.abnormal, history=synthetic.history,
