@@ -210,4 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, so `python -m scanroom.cli` and the command modules share one CliError class.
+    from scanroom import cli as _cli
+
+    sys.exit(_cli.main())
