@@ -208,7 +208,8 @@ def make_teaching_set(folder: Path, *, seed: int = 0) -> TeachingSet:
 
 
 def add_bad_files(folder: Path, good: Path) -> dict[str, str]:
-    """A malformed DICOM, a text file and a truncated file; returns their names → words the reason must have."""
+    """A malformed DICOM, a text file, a truncated file and an image flagged with burned-in annotation;
+    returns their names → a word the skip reason must have."""
     data = good.read_bytes()
     malformed = bytearray(data)
     # Keep the preamble and meta header; give the first dataset element a VR that does not exist.
@@ -217,7 +218,12 @@ def add_bad_files(folder: Path, good: Path) -> dict[str, str]:
     (folder / "malformed.dcm").write_bytes(bytes(malformed))
     (folder / "notes.txt").write_text("Teaching notes: chest, PA view.\n", encoding="utf-8")
     (folder / "truncated.dcm").write_bytes(data[: len(data) * 2 // 3])
-    return {"malformed.dcm": "malformed", "notes.txt": "not a dicom", "truncated.dcm": "truncated"}
+    burned = pydicom.dcmread(good)
+    burned.SOPInstanceUID = burned.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    burned.BurnedInAnnotation = "YES"  # e.g. a screen capture with the patient's name in the pixels
+    burned.save_as(folder / "burned-in.dcm", enforce_file_format=True)
+    return {"malformed.dcm": "malformed", "notes.txt": "not a dicom", "truncated.dcm": "truncated",
+            "burned-in.dcm": "burned"}
 
 
 def read(path: Path) -> Dataset:

@@ -182,8 +182,11 @@ def _read_dicom(data: bytes) -> Dataset:
                if not ds.get(k)]
     if missing:
         raise UnsupportedImage(f"malformed DICOM: lacks {', '.join(missing)}")
+    transfer_syntax = ds.file_meta.get("TransferSyntaxUID")
+    if not transfer_syntax:
+        raise UnsupportedImage("malformed DICOM: the file meta has no transfer syntax")
     expected = _expected_pixel_bytes(ds)
-    if expected and not ds.file_meta.TransferSyntaxUID.is_compressed and len(ds.PixelData) < expected:
+    if expected and not transfer_syntax.is_compressed and len(ds.PixelData) < expected:
         raise UnsupportedImage(f"truncated pixel data ({len(ds.PixelData)} of {expected} bytes)")
     return ds
 
