@@ -279,15 +279,17 @@ def submit_case(db: Session, user: User, session: ReadingSession, position: int,
 
 
 def correct_choice(case: Case) -> str:
-    """The listed choice that is the case's diagnosis ("No abnormality" for a normal case)."""
+    """The listed choice that is the case's diagnosis: the first ("No abnormality") for a normal case; for an
+    abnormal one the choice named in the diagnosis, else the first abnormal choice."""
     if not case.diagnosis_choices:
         return ""
     if not case.abnormal:
         return case.diagnosis_choices[0]
-    for choice in case.diagnosis_choices:
-        if choice and (choice.lower() in case.diagnosis.lower() or case.diagnosis.lower() in choice.lower()):
+    diagnosis = case.diagnosis.lower()
+    for choice in case.diagnosis_choices[1:]:
+        if choice and (choice.lower() in diagnosis or diagnosis in choice.lower()):
             return choice
-    return case.diagnosis_choices[0]
+    return case.diagnosis_choices[1] if len(case.diagnosis_choices) > 1 else case.diagnosis_choices[0]
 
 
 def finish_session(db: Session, session: ReadingSession) -> ReadingSession:
