@@ -71,4 +71,10 @@ def seed_demo(db: Session, data_dir: Path, *, with_images: bool = True,
             role = EnrolmentRole.INSTRUCTOR if account.role == Role.INSTRUCTOR else EnrolmentRole.TRAINEE
             enrol(db, cohort_id=cohort.id, username=account.username, role=role, actor_user=admin)
     images = seed_gallery(db, data_dir, progress=progress) if with_images else 0
+    if with_images:
+        from scanroom.reading.demo import seed_reading_demo
+
+        instructor = db.scalar(select(User).where(User.role == Role.INSTRUCTOR).order_by(User.id))
+        if instructor is not None:
+            seed_reading_demo(db, data_dir, cohort=cohort, instructor=instructor, progress=progress)
     return {"programmes": len(DEMO_PROGRAMMES), "accounts": len(DEMO_ACCOUNTS), "images": images}

@@ -121,6 +121,13 @@ def visible_series(db: Session, user: User, study_uid: str, series_uid: str) -> 
     return sorted(visible, key=lambda r: (r.instance_number is None, r.instance_number or 0, r.id))
 
 
+def visible_series_for_system(db: Session, study_uid: str, series_uid: str) -> list[ImageInstance]:
+    """Every instance of a series in display order, for server-side processing (no viewer is involved)."""
+    rows = db.scalars(select(ImageInstance).where(ImageInstance.study_uid == study_uid,
+                                                  ImageInstance.series_uid == series_uid))
+    return sorted(rows, key=lambda r: (r.instance_number is None, r.instance_number or 0, r.id))
+
+
 def visible_studies(db: Session, user: User) -> list[ImageInstance]:
     return [row for row in db.scalars(select(ImageInstance).order_by(ImageInstance.id)) if can_view(user, row, db)]
 

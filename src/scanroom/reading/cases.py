@@ -283,10 +283,35 @@ def ai_candidates(images: Any, pixel_spacing_mm: tuple[float, float], modality: 
     for frame_index, frame in enumerate(images):
         try:
             found = ai_reader.detect(frame, pixel_spacing_mm, modality=modality, frame=frame_index)
-        except (ValueError, NotImplementedError):
-            return []
+        except (ValueError, NotImplementedError, FileNotFoundError):
+            return []  # a modality the reader does not handle, or no trained model installed
         marks.extend({"x": round(c.x, 1), "y": round(c.y, 1), "radius": round(c.radius, 1), "frame": frame_index,
                       "confidence": round(float(c.confidence), 3)} for c in found)
+    return marks
+
+
+def ensure_ai_marks(db: Session, data_dir: Path, case: Case) -> list[dict[str, Any]]:
+    """The AI reader's marks for a case, computed from the stored images the first time they are needed
+    (imported teaching cases and cases made before the model was installed get them this way)."""
+    if case.ai_marks:
+        return case.ai_marks
+    import numpy as np
+
+    series = case.series[0]
+    instances = library.visible_series_for_system(db, series.study_uid, series.series_uid)
+    if not instances:
+        return []
+    frames: list[Any] = []
+    spacing: tuple[float, float] = (1.0, 1.0)
+    for instance in instances:
+        ds = library.load(data_dir, instance)
+        raw = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing") or (1.0, 1.0)
+        spacing = (float(raw[0]), float(raw[1]))
+        pixels = ds.pixel_array.astype(np.float32)
+        frames.extend(pixels if pixels.ndim == 3 else [pixels])
+    marks = ai_candidates(np.asarray(frames), spacing, case.modality)
+    case.ai_marks = marks
+    db.flush()
     return marks
 
 

@@ -105,7 +105,7 @@ def session_page(session_id: int, user: User = Depends(current_user), db: Sessio
 
 
 def _reading_context(db: Session, session: ReadingSession, position: int, case: Case,
-                     reading: CaseReading | None) -> dict[str, Any]:
+                     reading: CaseReading | None, data_dir: Path | None = None) -> dict[str, Any]:
     """What the reading page may show. Truth (findings, diagnosis, teaching points) only once feedback is due."""
     series = case.series[0]
     total = len(session.reading_set.items)
@@ -119,6 +119,8 @@ def _reading_context(db: Session, session: ReadingSession, position: int, case: 
         "feedback": None, "regions_json": "[]", "ai_marks": [],
         "next_url": None, "errors": {},
     }
+    if session.mode == ReadingMode.AI_ASSISTED and data_dir is not None:
+        cases.ensure_ai_marks(db, data_dir, case)
     if session.mode == ReadingMode.AI_ASSISTED and case.ai_marks:
         context["ai_marks"] = case.ai_marks
         context["regions_json"] = json.dumps([{"x": m["x"], "y": m["y"], "radius": m["radius"],
@@ -152,7 +154,8 @@ def read_case(request: Request, session_id: int, position: int, user: User = Dep
         nxt = sessions.next_position(db, session)  # test mode: no feedback until the end
         return _redirect(f"/reading/sessions/{session.id}/cases/{nxt}" if nxt is not None
                          else f"/reading/sessions/{session.id}/results")
-    return render(request, "reading/case.html", _reading_context(db, session, position, case, reading))
+    return render(request, "reading/case.html",
+                  _reading_context(db, session, position, case, reading, request.app.state.data_dir))
 
 
 @router.post("/reading/sessions/{session_id}/cases/{position}", response_class=HTMLResponse,
@@ -175,7 +178,7 @@ def submit_case(request: Request, session_id: int, position: int, marks: Annotat
         sessions.submit_case(db, user, session, position, sessions.parse_marks(raw), diagnosis_choice)
     except ValidationProblem as exc:
         reading = sessions.reading_for(db, session, case)
-        context = _reading_context(db, session, position, case, reading)
+        context = _reading_context(db, session, position, case, reading, request.app.state.data_dir)
         context["errors"] = {exc.field: exc.message}
         return render(request, "reading/case.html", context, status_code=400)
     if session.mode == ReadingMode.TEST:
