@@ -123,3 +123,33 @@ def test_archive_too_large_refused_whole(import_db: Session, settings: Settings,
     assert report.series == []
     assert [name for name, _ in report.skipped] == ["big.zip", str(tmp_path / "missing")]
     assert "zip bomb" in report.skipped[0][1] and "no such file" in report.skipped[1][1]
+
+
+REAL_FILES = {  # pydicom's test files: real encodings met in teaching archives
+    "JPEG-LL.dcm": "JPEG Lossless (process 14)",
+    "JPEG2000.dcm": "JPEG 2000",
+    "MR_small_RLE.dcm": "RLE Lossless",
+    "ExplVR_BigEnd.dcm": "Explicit VR Big Endian (retired)",
+    "emri_small_jpeg_2k_lossless.dcm": "multi-frame JPEG 2000 lossless",
+}
+
+
+def test_real_encodings_import_with_pixels_unchanged(import_db: Session, settings: Settings,
+                                                     tmp_path: Path) -> None:
+    from pydicom.data import get_testdata_file
+
+    folder = tmp_path / "real"
+    folder.mkdir()
+    decoded = {}
+    for name in REAL_FILES:
+        source = Path(str(get_testdata_file(name)))
+        (folder / name).write_bytes(source.read_bytes())
+        decoded[name] = pydicom.dcmread(source).pixel_array
+    data_dir = settings.resolved_data_dir()
+    report = import_paths(import_db, data_dir, [folder], owner_id=None, deidentifier=Deidentifier(seed=None))
+    assert report.skipped == [] and report.instance_count == len(REAL_FILES)
+    stored = _stored(data_dir, report)
+    assert all(ds.file_meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian for ds, _ in stored)
+    arrays = [ds.pixel_array for ds, _ in stored]
+    for name, expected in decoded.items():
+        assert any(a.shape == expected.shape and (a == expected).all() for a in arrays), REAL_FILES[name]

@@ -65,11 +65,27 @@ def normalise(ds: Dataset) -> Dataset:
         ds.PlanarConfiguration = 0
     ds.PhotometricInterpretation = photometric
     ds.SamplesPerPixel = samples
+    if ds.original_encoding[1] is False:
+        _swap_other_binary(ds)
+        ds.set_original_encoding(False, True, ds.original_character_set)
     little = pixels.astype(pixels.dtype.newbyteorder("<"), copy=False)
     ds.PixelData = little.tobytes()
     ds["PixelData"].VR = "OW" if ds.BitsAllocated > 8 else "OB"
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     return ds
+
+
+_WORD_BYTES = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
+
+
+def _swap_other_binary(ds: Dataset) -> None:
+    """Big endian source (retired PS3.5 transfer syntax 1.2.840.10008.1.2.2): swap the bytes of the other
+    binary values (LUTs, overlays …) that pydicom keeps as read; numbers and text are already decoded.
+    Pixel data is rewritten by ``normalise`` from the decoded array."""
+    for elem in ds.iterall():
+        size = _WORD_BYTES.get(elem.VR)
+        if size and elem.tag != 0x7FE00010 and isinstance(elem.value, bytes) and len(elem.value) % size == 0:
+            elem.value = np.frombuffer(elem.value, dtype=f">u{size}").astype(f"<u{size}").tobytes()
 
 
 def read_and_normalise(path: str) -> Dataset:
