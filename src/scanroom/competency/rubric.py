@@ -305,7 +305,9 @@ def _checks(task: Task, answers: dict[str, str], max_points: float) -> Criterion
 
 
 def _repeats(scans: Sequence[tuple[ScanLike, str]], max_points: float, per_repeat: float) -> CriterionResult:
-    repeats = max(len(scans) - 1, 0)
+    if not scans:
+        return CriterionResult("repeats", TITLES["repeats"], 0.0, max_points, "No scan was made.")
+    repeats = len(scans) - 1
     if repeats == 0:
         return CriterionResult("repeats", TITLES["repeats"], max_points, max_points, "No repeats.")
     reasons = [reason or "no reason recorded" for _, reason in scans[1:]]

@@ -276,6 +276,8 @@ def review_event(db: Session, ledger: Ledger, event_key: str, reviewer: User, no
     """An instructor marks a flagged event as reviewed, with a note (audited)."""
     if reviewer.role not in (Role.INSTRUCTOR, Role.ADMIN):
         raise NotAllowed("Only instructors review safety events.")
+    if not event_key.strip():
+        raise ValidationProblem("event_key", "Choose the event to mark as reviewed.")
     event = next((e for e in ledger.events if e.key == event_key), None)
     if event is None:
         raise LookupError("No such event.")

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from PIL import Image
 from sqlalchemy.orm import Session
 
+from scanroom.competency import tasks as competency_tasks
 from scanroom.physics.patients import list_patients
 from scanroom.practice import scans
 from scanroom.scanner.base import PatientRequest, ProtocolError, ScanProtocol, apply_settings
@@ -69,12 +70,35 @@ def _form_values(protocol: ScanProtocol, patient: str, pathology: str = "") -> d
     return values
 
 
+TaskMode = tuple[Any, competency_tasks.Task] | None
+
+
+def _task_mode(db: Session, user: User, attempt_id: str | int | None) -> TaskMode:
+    """The caller's open practical-task attempt for this room (``?task=<attempt id>``), or 404."""
+    if attempt_id in (None, ""):
+        return None
+    try:
+        return competency_tasks.open_attempt(db, user, int(attempt_id), "xray")  # type: ignore[arg-type]
+    except (LookupError, ValueError):
+        raise HTTPException(404, "No such open task attempt in the X-ray room.") from None
+
+
+def _task_values(values: dict[str, Any], mode: TaskMode) -> dict[str, Any]:
+    """In task mode the patient and what they present with come from the scenario, not the trainee."""
+    if mode is not None:
+        task = mode[1]
+        values = {**values, "patient": task.patient_id, "pathology": task.lesions[0] if task.lesions else ""}
+    return values
+
+
 def _console(request: Request, db: Session, user: User, values: dict[str, Any], *, record: ScanRecord | None = None,
-             error: str = "", status_code: int = 200) -> Response:
+             error: str = "", status_code: int = 200, mode: TaskMode = None) -> Response:
     history = scans.history(db, user, "xray", limit=50)
+    task_scans = competency_tasks.attempt_scans(db, mode[0]) if mode else []
     return render(request, "xray_console.html", {
-        "exams": list(EXAMS.values()), "patients": _patients(), "values": values, "record": record,
-        "pathologies": XRAY_PATHOLOGY,
+        "exams": list(EXAMS.values()), "patients": _patients(), "values": _task_values(values, mode), "record": record,
+        "pathologies": XRAY_PATHOLOGY, "attempt": mode[0] if mode else None, "task": mode[1] if mode else None,
+        "task_scans": task_scans, "repeat_reasons": competency_tasks.REPEAT_REASONS,
         "error": error, "history": history,
         "cumulative_dap": sum(float(h.dose.get("dap_gycm2", 0.0)) for h in history),
         "cumulative_e": sum(float(h.dose.get("effective_dose_msv", 0.0)) for h in history),
@@ -83,7 +107,8 @@ def _console(request: Request, db: Session, user: User, values: dict[str, Any], 
 
 @router.get("/scanroom/xray", response_class=HTMLResponse, include_in_schema=False)
 def xray_console(request: Request, exam: str = "chest-pa", patient: str = "adult-male", record: int | None = None,
-                 user: User = Depends(current_user), db: Session = DB) -> Response:
+                 task: str = "", user: User = Depends(current_user), db: Session = DB) -> Response:
+    mode = _task_mode(db, user, task)
     chosen: ScanRecord | None = None
     if record is not None:
         chosen = db.get(ScanRecord, record)
@@ -92,12 +117,13 @@ def xray_console(request: Request, exam: str = "chest-pa", patient: str = "adult
         protocol = get_scanner("xray").protocol_model.model_validate(chosen.protocol)
         lesions = chosen.patient.get("lesions") or [""]
         return _console(request, db, user, _form_values(protocol, chosen.patient["patient_id"], lesions[0]),
-                        record=chosen)
+                        record=chosen, mode=mode)
     try:
         protocol = get_scanner("xray").preset(exam)
     except ProtocolError as problem:
         raise HTTPException(404, str(problem)) from None
-    return _console(request, db, user, _form_values(protocol, patient if patient in _patients() else "adult-male"))
+    return _console(request, db, user, _form_values(protocol, patient if patient in _patients() else "adult-male"),
+                    mode=mode)
 
 
 @router.get("/scanroom/xray/positioning.png", include_in_schema=False)
@@ -118,11 +144,13 @@ def xray_positioning(request: Request, user: User = Depends(current_user)) -> Re
 @router.post("/scanroom/xray/expose", include_in_schema=False)
 async def xray_expose(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    mode = _task_mode(db, user, form.get("task"))
+    form = _task_values(form, mode)
     try:
         exam, patient, protocol = _protocol_and_patient(form)
     except ProtocolError as problem:
         values = {**form, "grid": form.get("grid") == "on", "aec": form.get("aec") == "on"}
-        return _console(request, db, user, values, error=str(problem), status_code=422)
+        return _console(request, db, user, values, error=str(problem), status_code=422, mode=mode)
     from starlette.concurrency import run_in_threadpool
 
     try:
@@ -130,5 +158,8 @@ async def xray_expose(request: Request, user: User = Depends(current_user), db: 
                                          protocol, preset=exam)
     except ProtocolError as problem:
         return _console(request, db, user, _form_values(protocol, patient.patient_id, form.get("pathology", "")),
-                        error=str(problem), status_code=422)
+                        error=str(problem), status_code=422, mode=mode)
+    if mode is not None:  # task mode: the scan belongs to the attempt, with the reason if it is a repeat
+        competency_tasks.link_scan(db, mode[0], result.record, form.get("repeat_reason", ""))
+        return RedirectResponse(f"/scanroom/xray?record={result.record.id}&task={mode[0].id}", status_code=303)
     return RedirectResponse(f"/scanroom/xray?record={result.record.id}", status_code=303)

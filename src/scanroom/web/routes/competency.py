@@ -1,0 +1,249 @@
+"""Competency pages: practical tasks (start, console in task mode, submit, rubric), records with sign-off,
+exports (CSV, PDF), the cohort dashboard, and a programme's framework choice and local requirements.
+
+Who may see what: a trainee sees only their own attempts and record; an instructor those of the trainees in
+the cohorts they teach; an admin everyone's. Anything else is 404.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scanroom.accounts.service import NotAllowed, ValidationProblem, cohorts_taught_by
+from scanroom.competency import export, frameworks, records, signoff, tasks
+from scanroom.competency.rubric import TITLES
+from scanroom.store.models import Programme, Role, User
+from scanroom.store.models_competency import SignOff, TaskAttempt
+from scanroom.web.deps import DB, client_ip, current_user, require_instructor, require_trainee
+from scanroom.web.templating import render
+
+router = APIRouter()
+
+
+def _trainee_or_404(db: Session, viewer: User, trainee_id: int) -> User:
+    trainee = db.get(User, trainee_id)
+    if trainee is None or not records.can_view(db, viewer, trainee):
+        raise HTTPException(404, "No such trainee record.")
+    return trainee
+
+
+def _task_or_404(task_id: str) -> tasks.Task:
+    try:
+        return tasks.get_task(task_id)
+    except KeyError:
+        raise HTTPException(404, f"No task {task_id!r}.") from None
+
+
+@router.get("/competency", response_class=HTMLResponse, include_in_schema=False)
+def competency_home(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
+    """Trainees: their tasks and record at a glance. Instructors: their cohorts and programmes' frameworks."""
+    return _home(request, db, user)
+
+
+def _home(request: Request, db: Session, user: User, *, errors: dict[str, str] | None = None,
+          status_code: int = 200) -> Response:
+    context: dict[str, Any] = {"tasks": tasks.all_tasks(), "frameworks": frameworks.all_frameworks(),
+                               "errors": errors or {}, "evidence_kinds": frameworks.EVIDENCE_KINDS}
+    if user.role == Role.TRAINEE:
+        record = records.competency_record(db, user)
+        context.update(record=record, counts=records.summary(record), attempts=tasks.attempts_of(db, user)[:20])
+    else:
+        cohorts = cohorts_taught_by(db, user)
+        programmes = {c.programme.id: c.programme for c in cohorts}
+        context.update(cohorts=cohorts, programmes=[(p, records.framework_for_programme(db, p),
+                                                     records.chosen_framework_id(db, p)) for p in programmes.values()])
+    return render(request, "competency/index.html", context, status_code=status_code)
+
+
+@router.get("/competency/tasks/{task_id}", response_class=HTMLResponse, include_in_schema=False)
+def task_page(request: Request, task_id: str, user: User = Depends(current_user), db: Session = DB) -> Response:
+    task = _task_or_404(task_id)
+    attempts = tasks.attempts_of(db, user, task.id) if user.role == Role.TRAINEE else []
+    return render(request, "competency/task.html", {"task": task, "attempts": attempts, "titles": TITLES,
+                                                    "errors": {}, "answers": {}})
+
+
+@router.post("/competency/tasks/{task_id}/start", include_in_schema=False)
+async def task_start(request: Request, task_id: str, user: User = Depends(require_trainee),
+                     db: Session = DB) -> Response:
+    task = _task_or_404(task_id)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    answers = {c.id: form.get(f"check-{c.id}", "") for c in task.checks}
+    try:
+        attempt = tasks.start_attempt(db, user, task.id, answers)
+    except ValidationProblem as problem:
+        return render(request, "competency/task.html", {
+            "task": task, "attempts": tasks.attempts_of(db, user, task.id), "titles": TITLES,
+            "errors": {problem.field: problem.message}, "answers": answers}, status_code=422)
+    target = f"{tasks.CONSOLES[task.modality]}?task={attempt.id}"
+    if task.modality == "mri":
+        target += f"&case={quote(str(task.scenario['mr_case']))}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _attempt_for_viewer(db: Session, user: User, attempt_id: int) -> TaskAttempt:
+    attempt = db.get(TaskAttempt, attempt_id)
+    trainee = db.get(User, attempt.trainee_id) if attempt is not None else None
+    if attempt is None or trainee is None or not records.can_view(db, user, trainee):
+        raise HTTPException(404, "No such task attempt.")
+    return attempt
+
+
+@router.get("/competency/attempts/{attempt_id}", response_class=HTMLResponse, include_in_schema=False)
+def attempt_page(request: Request, attempt_id: int, user: User = Depends(current_user),
+                 db: Session = DB) -> Response:
+    attempt = _attempt_for_viewer(db, user, attempt_id)
+    task = _task_or_404(attempt.task_id)
+    scans = tasks.attempt_scans(db, attempt)
+    items = attempt.breakdown[1:] if attempt.status == "submitted" else []
+    return render(request, "competency/attempt.html", {
+        "attempt": attempt, "task": task, "scans": scans, "items": items, "own": attempt.trainee_id == user.id,
+        "answers": tasks.answers_of(attempt), "console": tasks.CONSOLES[task.modality]})
+
+
+@router.post("/competency/attempts/{attempt_id}/submit", include_in_schema=False)
+def attempt_submit(attempt_id: int, user: User = Depends(require_trainee), db: Session = DB) -> Response:
+    try:
+        tasks.submit(db, user, attempt_id)
+    except LookupError:
+        raise HTTPException(404, "No such task attempt.") from None
+    except NotAllowed as refusal:
+        raise HTTPException(409, str(refusal)) from None
+    return RedirectResponse(f"/competency/attempts/{attempt_id}", status_code=303)
+
+
+# ----------------------------------------------------------------------------- records and sign-off
+
+def _record_page(request: Request, db: Session, user: User, trainee: User, *, errors: dict[str, str] | None = None,
+                 notice: str = "", status_code: int = 200) -> Response:
+    record = records.competency_record(db, trainee)
+    may_sign = user.role in (Role.INSTRUCTOR, Role.ADMIN) and user.id != trainee.id
+    history = signoff.history(db, trainee)
+    return render(request, "competency/record.html", {
+        "trainee": trainee, "record": record, "counts": records.summary(record), "may_sign": may_sign,
+        "history": history, "chain": signoff.verify_chain(db, trainee) if may_sign else None,
+        "attempts": tasks.attempts_of(db, trainee)[:20], "errors": errors or {}, "notice": notice,
+        "users": {u.id: u for u in db.scalars(select(User).where(User.id.in_({h.signed_by_id for h in history
+                                                                               if h.signed_by_id})))},
+    }, status_code=status_code)
+
+
+@router.get("/competency/record", include_in_schema=False)
+def own_record(user: User = Depends(require_trainee)) -> Response:
+    return RedirectResponse(f"/competency/trainees/{user.id}", status_code=303)
+
+
+@router.get("/competency/trainees/{trainee_id}", response_class=HTMLResponse, include_in_schema=False)
+def trainee_record(request: Request, trainee_id: int, user: User = Depends(current_user),
+                   db: Session = DB) -> Response:
+    return _record_page(request, db, user, _trainee_or_404(db, user, trainee_id))
+
+
+@router.get("/competency/trainees/{trainee_id}/record.csv", include_in_schema=False)
+def record_csv(trainee_id: int, user: User = Depends(current_user), db: Session = DB) -> Response:
+    trainee = _trainee_or_404(db, user, trainee_id)
+    body = export.to_csv(records.competency_record(db, trainee))
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="competency-{trainee.username}.csv"',
+        "Cache-Control": "no-store"})
+
+
+@router.get("/competency/trainees/{trainee_id}/record.pdf", include_in_schema=False)
+def record_pdf(trainee_id: int, user: User = Depends(current_user), db: Session = DB) -> Response:
+    trainee = _trainee_or_404(db, user, trainee_id)
+    body = export.to_pdf(records.competency_record(db, trainee))
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="competency-{trainee.username}.pdf"', "Cache-Control": "no-store"})
+
+
+@router.post("/competency/trainees/{trainee_id}/signoff", response_class=HTMLResponse, include_in_schema=False)
+def trainee_signoff(request: Request, trainee_id: int, requirement_id: Annotated[str, Form()] = "",
+                    comment: Annotated[str, Form()] = "", level: Annotated[str, Form()] = "",
+                    user: User = Depends(require_instructor), db: Session = DB) -> Response:
+    trainee = _trainee_or_404(db, user, trainee_id)
+    try:
+        chosen = int(level) if level.strip() else None
+    except ValueError:
+        return _record_page(request, db, user, trainee, errors={"level": "Level is a whole number."}, status_code=422)
+    try:
+        signoff.sign_off(db, trainee=trainee, requirement_id=requirement_id, signer=user, comment=comment,
+                         level=chosen, ip_address=client_ip(request))
+    except ValidationProblem as problem:
+        return _record_page(request, db, user, trainee, errors={problem.field: problem.message,
+                                                                "requirement": requirement_id}, status_code=422)
+    except NotAllowed as refusal:
+        raise HTTPException(403, str(refusal)) from None
+    except LookupError:
+        raise HTTPException(404, "No such trainee record.") from None
+    return RedirectResponse(f"/competency/trainees/{trainee.id}#req-{requirement_id}", status_code=303)
+
+
+@router.post("/competency/signoffs/{signoff_id}/revoke", response_class=HTMLResponse, include_in_schema=False)
+def signoff_revoke(request: Request, signoff_id: int, reason: Annotated[str, Form()] = "",
+                   user: User = Depends(require_instructor), db: Session = DB) -> Response:
+    original = db.get(SignOff, signoff_id)
+    trainee = db.get(User, original.trainee_id) if original is not None else None
+    if original is None or trainee is None or not records.can_view(db, user, trainee):
+        raise HTTPException(404, "No such sign-off.")
+    try:
+        signoff.revoke(db, signoff_id=signoff_id, signer=user, reason=reason, ip_address=client_ip(request))
+    except ValidationProblem as problem:
+        return _record_page(request, db, user, trainee, errors={problem.field: problem.message,
+                                                                "requirement": original.requirement_id,
+                                                                "signoff": str(signoff_id)}, status_code=422)
+    except NotAllowed as refusal:
+        raise HTTPException(403, str(refusal)) from None
+    return RedirectResponse(f"/competency/trainees/{trainee.id}#req-{original.requirement_id}", status_code=303)
+
+
+# ----------------------------------------------------------------------------- cohorts and programmes
+
+@router.get("/competency/cohorts/{cohort_id}", response_class=HTMLResponse, include_in_schema=False)
+def cohort_dashboard(request: Request, cohort_id: int, user: User = Depends(require_instructor),
+                     db: Session = DB) -> Response:
+    try:
+        dashboard = records.cohort_dashboard(db, user, cohort_id)
+    except LookupError:
+        raise HTTPException(404, "No such cohort among those you teach.") from None
+    return render(request, "competency/cohort.html", {"dashboard": dashboard})
+
+
+def _programme_or_404(db: Session, user: User, programme_id: int) -> Programme:
+    programme = db.get(Programme, programme_id)
+    if programme is None or not records.may_manage_programme(db, user, programme_id):
+        raise HTTPException(404, "No such programme among those you teach.")
+    return programme
+
+
+@router.post("/competency/programmes/{programme_id}/framework", include_in_schema=False)
+def programme_framework(request: Request, programme_id: int, framework_id: Annotated[str, Form()] = "",
+                        user: User = Depends(require_instructor), db: Session = DB) -> Response:
+    programme = _programme_or_404(db, user, programme_id)
+    try:
+        records.choose_framework(db, programme, framework_id, user)
+    except ValidationProblem as problem:
+        return _home(request, db, user, errors={f"{problem.field}-{programme_id}": problem.message},
+                     status_code=422)
+    return RedirectResponse("/competency#programmes", status_code=303)
+
+
+@router.post("/competency/programmes/{programme_id}/requirements", include_in_schema=False)
+async def programme_requirement(request: Request, programme_id: int, user: User = Depends(require_instructor),
+                                db: Session = DB) -> Response:
+    programme = _programme_or_404(db, user, programme_id)
+    form = await request.form()
+    evidence = [str(v) for v in form.getlist("evidence")]
+    try:
+        records.add_local_requirement(db, programme, requirement_id=str(form.get("requirement_id", "")),
+                                      title=str(form.get("title", "")), evidence=evidence, actor=user,
+                                      source=str(form.get("source", "")))
+    except ValidationProblem as problem:
+        return _home(request, db, user, errors={f"{problem.field}-{programme_id}": problem.message},
+                     status_code=422)
+    return RedirectResponse("/competency#programmes", status_code=303)
