@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from pydicom.pixels import apply_color_lut
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -131,6 +132,7 @@ REAL_FILES = {  # pydicom's test files: real encodings met in teaching archives
     "MR_small_RLE.dcm": "RLE Lossless",
     "ExplVR_BigEnd.dcm": "Explicit VR Big Endian (retired)",
     "emri_small_jpeg_2k_lossless.dcm": "multi-frame JPEG 2000 lossless",
+    "OT-PAL-8-face.dcm": "no preamble or file meta (ACR-NEMA style), palette colour",
 }
 
 
@@ -144,7 +146,12 @@ def test_real_encodings_import_with_pixels_unchanged(import_db: Session, setting
     for name in REAL_FILES:
         source = Path(str(get_testdata_file(name)))
         (folder / name).write_bytes(source.read_bytes())
-        decoded[name] = pydicom.dcmread(source).pixel_array
+        original = pydicom.dcmread(source, force=True)
+        original.file_meta.setdefault("TransferSyntaxUID", pydicom.uid.ImplicitVRLittleEndian)  # the no-meta file
+        decoded[name] = original.pixel_array
+        if original.PhotometricInterpretation == "PALETTE COLOR":  # stored as RGB, 8 bits (normalise)
+            rgb = apply_color_lut(original.pixel_array, original)
+            decoded[name] = rgb if rgb.dtype == "uint8" else (rgb >> 8).astype("uint8")
     data_dir = settings.resolved_data_dir()
     report = import_paths(import_db, data_dir, [folder], owner_id=None, deidentifier=Deidentifier(seed=None))
     assert report.skipped == [] and report.instance_count == len(REAL_FILES)

@@ -29,6 +29,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import BaseTag
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -156,10 +157,11 @@ def _read_dicom(data: bytes) -> Dataset:
     """Parse a file, refusing what is not a storable DICOM image with a reason a person can act on."""
     if not data:
         raise UnsupportedImage("empty file")
+    ds: Dataset
     try:
         ds = pydicom.dcmread(BytesIO(data), force=False)
     except InvalidDicomError:
-        raise UnsupportedImage("not a DICOM file (no DICM header)") from None
+        ds = _read_without_meta(data)
     except EOFError as exc:
         raise UnsupportedImage(f"truncated DICOM file ({exc})") from None
     except Exception as exc:
@@ -188,6 +190,23 @@ def _read_dicom(data: bytes) -> Dataset:
     expected = _expected_pixel_bytes(ds)
     if expected and not transfer_syntax.is_compressed and len(ds.PixelData) < expected:
         raise UnsupportedImage(f"truncated pixel data ({len(ds.PixelData)} of {expected} bytes)")
+    return ds
+
+
+def _read_without_meta(data: bytes) -> Dataset:
+    """Old archives hold files without preamble and file meta (ACR-NEMA style, PS3.10 §7.1 absent): accept them
+    when they start with a group 0008 element, and record the encoding pydicom found as the transfer syntax."""
+    if data[:2] not in (b"\x08\x00", b"\x00\x08"):
+        raise UnsupportedImage("not a DICOM file (no DICM header)")
+    try:
+        ds = pydicom.dcmread(BytesIO(data), force=True)
+    except Exception as exc:
+        raise UnsupportedImage(f"not a DICOM file (no DICM header; {type(exc).__name__}: {exc})") from None
+    implicit, little = ds.original_encoding
+    if implicit is None:
+        raise UnsupportedImage("not a DICOM file (no DICM header)")
+    ds.file_meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                      ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
     return ds
 
 
