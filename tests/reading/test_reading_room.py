@@ -230,3 +230,41 @@ def test_instructor_builds_a_set_marks_truth_and_sees_cohort_results(client_for,
     _submit(trainee, first, [{"x": 52, "y": 41, "rating": 5}], choice="Bone cyst")
     report = instructor.get(f"/reading/cohorts/{world.cohort.id}")
     assert report.status_code == 200 and "trainee" in report.text and "100%" in report.text
+
+
+def test_cohort_reader_study_compares_unaided_and_ai_assisted_reading(client_for, world: World, db: Session,
+                                                                      settings: Settings) -> None:
+    """Two trainees read the same four cases unaided (test) and AI-assisted: the cohort page runs the
+    Obuchowski–Rockette MRMC comparison of their ROC AUCs (case rating = highest mark rating)."""
+    data_dir = settings.resolved_data_dir()
+    ids = [_make_case(db, data_dir, f"mrmc-{n}", lesions, 10 + n)
+           for n, lesions in enumerate([[(30, 30, 10)], [(90, 40, 10)], [(60, 100, 10)], [], [], []])]
+    reading_set = sessions.create_set(db, title="Reader study", case_ids=ids)
+    for mode in (ReadingMode.TEST, ReadingMode.AI_ASSISTED):
+        sessions.assign_set(db, reading_set=reading_set, cohort_id=world.cohort.id, mode=mode, actor=world.instructor)
+    db.commit()
+    centres = [(30, 30), (90, 40), (60, 100), (20, 100), (100, 20), (64, 64)]
+    # ratings per reader and mode, case by case (0 = no mark): aided reading is better for both readers.
+    plans = {("trainee", "test"): [3, 0, 4, 2, 0, 3], ("trainee", "ai"): [5, 4, 4, 1, 0, 0],
+             ("trainee2", "test"): [2, 3, 0, 3, 1, 0], ("trainee2", "ai"): [4, 5, 3, 0, 2, 0]}
+    for (username, mode), ratings in plans.items():
+        client = client_for(username)
+        url = _start(client, reading_set.id, mode)
+        base = url.rsplit("/", 1)[0]
+        for position, rating in enumerate(ratings):
+            x, y = centres[position]
+            marks = [{"x": x, "y": y, "rating": rating}] if rating else []
+            assert _submit(client, f"{base}/{position}", marks).status_code == 303
+    report = client_for("instructor").get(f"/reading/cohorts/{world.cohort.id}")
+    assert report.status_code == 200
+    assert "Reader study (2 readers)" in report.text
+    assert "Obuchowski-Rockette" in report.text and "RRRC: random readers, random cases" in report.text
+    from scanroom.reading.analysis import reader_studies
+
+    db.expire_all()
+    finished = [s for user in (world.trainee, world.trainee2) for s in sessions.sessions_of(db, user)]
+    result = reader_studies(db, finished)[0]["result"]
+    # Wilcoxon AUCs by hand: unaided trainee 6/9 (ties count ½), trainee2 5/9; aided both 9/9.
+    means = dict(zip(result["treatments"], result["treatment_means"], strict=True))
+    assert means["unaided"] == pytest.approx((6 / 9 + 5 / 9) / 2)
+    assert means["ai-assisted"] == pytest.approx(1.0)
