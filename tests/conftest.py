@@ -27,7 +27,8 @@ from scanroom.config import Settings
 from scanroom.dicom.library import seed_gallery
 from scanroom.store.db import make_engine, make_session_factory
 from scanroom.store.migrate import upgrade
-from scanroom.store.models import Base, Cohort, Enrolment, EnrolmentRole, Modality, Programme, Role, User
+from scanroom.store.models import Cohort, Enrolment, EnrolmentRole, Modality, Programme, Role, User
+from scanroom.store.schema import Base
 from scanroom.web.app import create_app
 
 pytest_plugins = ["tests.browser_support"]
