@@ -6,6 +6,7 @@ remote access off (loopback only), no authentication. Installed by scripts/ensur
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import socket
@@ -45,11 +46,15 @@ class Orthanc:
     http_url: str
     dicomweb_url: str
     dicom_port: int
+    auth_header: str | None = None
 
     def upload(self, path: Path) -> str:
         """POST /instances (Orthanc REST): store one DICOM file; returns Orthanc's instance id."""
+        headers = {"Content-Type": "application/dicom"}
+        if self.auth_header:
+            headers["Authorization"] = self.auth_header
         request = urllib.request.Request(f"{self.http_url}/instances", data=path.read_bytes(), method="POST",
-                                         headers={"Content-Type": "application/dicom"})
+                                         headers=headers)
         with urllib.request.urlopen(request, timeout=10) as response:
             answer = json.loads(response.read())
         assert answer.get("Status") in ("Success", "AlreadyStored"), answer
@@ -57,7 +62,8 @@ class Orthanc:
 
 
 @contextmanager
-def running_orthanc(workdir: Path) -> Iterator[Orthanc]:
+def running_orthanc(workdir: Path, users: dict[str, str] | None = None) -> Iterator[Orthanc]:
+    """Start Orthanc; with ``users`` it asks for HTTP Basic authentication (RegisteredUsers), as sites run it."""
     binary, plugin = orthanc_binary(), dicomweb_plugin()
     if binary is None or plugin is None:
         raise FileNotFoundError("Orthanc or its DICOMweb plugin is not installed")
@@ -67,7 +73,8 @@ def running_orthanc(workdir: Path) -> Iterator[Orthanc]:
     config = {
         "Name": "scanroom-test", "StorageDirectory": str(storage), "IndexDirectory": str(storage),
         "HttpPort": http_port, "DicomPort": dicom_port, "DicomAet": "SCANROOMTEST",
-        "RemoteAccessAllowed": False, "AuthenticationEnabled": False, "HttpDescribeErrors": True,
+        "RemoteAccessAllowed": False, "AuthenticationEnabled": bool(users), "RegisteredUsers": users or {},
+        "HttpDescribeErrors": True,
         "DicomAlwaysAllowStore": False, "DicomAlwaysAllowEcho": False, "DicomCheckCalledAet": True,
         "Plugins": [str(plugin)], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
         "SaveJobs": False, "HttpThreadsCount": 4,
@@ -79,13 +86,19 @@ def running_orthanc(workdir: Path) -> Iterator[Orthanc]:
         process = subprocess.Popen([binary, str(config_path)], stdout=log, stderr=subprocess.STDOUT,
                                    cwd=workdir)
         http_url = f"http://127.0.0.1:{http_port}"
+        auth_header = None
+        if users:
+            user, password = next(iter(users.items()))
+            auth_header = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers = {"Authorization": auth_header} if auth_header else {}
         try:
             deadline = time.monotonic() + 15
             while True:
                 if process.poll() is not None:
                     raise RuntimeError(f"Orthanc exited ({process.returncode}): {log_path.read_text()[-2000:]}")
                 try:
-                    with urllib.request.urlopen(f"{http_url}/system", timeout=1) as response:
+                    with urllib.request.urlopen(urllib.request.Request(f"{http_url}/system", headers=headers),
+                                                timeout=1) as response:
                         if response.status == 200:
                             break
                 except (urllib.error.URLError, OSError):
@@ -93,11 +106,12 @@ def running_orthanc(workdir: Path) -> Iterator[Orthanc]:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"Orthanc did not answer /system: {log_path.read_text()[-2000:]}")
                 time.sleep(0.05)
-            yield Orthanc(http_url=http_url, dicomweb_url=f"{http_url}/dicom-web", dicom_port=dicom_port)
+            yield Orthanc(http_url=http_url, dicomweb_url=f"{http_url}/dicom-web", dicom_port=dicom_port,
+                          auth_header=auth_header)
         finally:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=1)  # Orthanc takes ~3.5 s to stop cleanly; its storage is thrown away anyway
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)

@@ -13,7 +13,7 @@ from scanroom.config import Settings
 from scanroom.dicom.teaching_import import DicomWebError, ImportReport, import_dicomweb
 from tests.conftest import World
 from tests.dicom_import._cases import check_deidentified, check_uid_consistency, make_teaching_set
-from tests.dicom_import.orthanc_peer import Orthanc, free_port
+from tests.dicom_import.orthanc_peer import Orthanc, dicomweb_plugin, free_port, orthanc_binary, running_orthanc
 
 
 def _stored(data_dir: Path, report: ImportReport) -> list[tuple[pydicom.Dataset, bytes]]:
@@ -68,3 +68,23 @@ def test_unreachable_server_and_error_answers_are_clear(import_db: Session, sett
         import_dicomweb(import_db, data_dir, "file:///etc/passwd", study_uids=["1.2.3"], owner_id=None)
     with pytest.raises(DicomWebError, match="study UIDs or a query"):
         import_dicomweb(import_db, data_dir, orthanc.dicomweb_url, owner_id=None)
+
+
+def test_orthanc_with_a_password(import_db: Session, settings: Settings, tmp_path: Path) -> None:
+    """Sites run Orthanc with RegisteredUsers: credentials in the address (or auth=) are sent, never shown."""
+    if orthanc_binary() is None or dicomweb_plugin() is None:
+        pytest.skip("Orthanc with the DICOMweb plugin is not installed")
+    ts = make_teaching_set(tmp_path / "pacs", seed=5)
+    with running_orthanc(tmp_path / "orthanc-auth", users={"teacher": "s3cret-pw"}) as server:
+        for source in ts.files[:3]:
+            server.upload(source.path)
+        data_dir = settings.resolved_data_dir()
+        with pytest.raises(DicomWebError, match="401.*needs a user name and password") as refused:
+            import_dicomweb(import_db, data_dir, server.dicomweb_url, study_uids=[ts.study_uids[0]], owner_id=None)
+        with pytest.raises(DicomWebError, match="401.*wrong user name or password") as wrong:
+            import_dicomweb(import_db, data_dir, server.dicomweb_url.replace("//", "//teacher:nope@"),
+                            study_uids=[ts.study_uids[0]], owner_id=None)
+        assert "nope" not in str(wrong.value) and "teacher" not in str(refused.value)
+        report = import_dicomweb(import_db, data_dir, server.dicomweb_url.replace("//", "//teacher:s3cret-pw@"),
+                                 study_uids=[ts.study_uids[0]], owner_id=None)
+        assert report.instance_count == 3 and report.skipped == []

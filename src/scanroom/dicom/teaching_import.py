@@ -10,6 +10,7 @@ still import; instances already in the library are left alone. The caller commit
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import posixpath
@@ -367,13 +368,19 @@ def import_paths(db: Session, data_dir: Path, paths: Sequence[Path], *, owner_id
 class _DicomWebClient:
     """Just enough of a QIDO-RS / WADO-RS client (PS3.18) over the standard library."""
 
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float, auth: tuple[str, str] | None = None) -> None:
         parsed = urllib.parse.urlsplit(base_url.strip())
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise DicomWebError(f"Not an http(s) DICOMweb address: {base_url!r} "
-                                "(e.g. http://127.0.0.1:8042/dicom-web).")
-        self.base = base_url.strip().rstrip("/")
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise DicomWebError("Not an http(s) DICOMweb address (e.g. http://127.0.0.1:8042/dicom-web).")
+        if parsed.username is not None and auth is None:  # http://user:password@host/... as Orthanc users write it
+            auth = (urllib.parse.unquote(parsed.username), urllib.parse.unquote(parsed.password or ""))
+        host = f"[{parsed.hostname}]" if ":" in parsed.hostname else parsed.hostname
+        netloc = host + (f":{parsed.port}" if parsed.port else "")
+        # The address without credentials: this is what messages show.
+        self.base = urllib.parse.urlunsplit((parsed.scheme, netloc, parsed.path, "", "")).rstrip("/")
         self.timeout = timeout
+        self._authorization = ("Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+                               if auth else None)
         handlers: list[urllib.request.BaseHandler] = []
         if _is_loopback(parsed.hostname or ""):
             handlers.append(urllib.request.ProxyHandler({}))
@@ -383,13 +390,19 @@ class _DicomWebClient:
         url = self.base + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
-        request = urllib.request.Request(url, headers={"Accept": accept})
+        headers = {"Accept": accept}
+        if self._authorization:
+            headers["Authorization"] = self._authorization  # HTTP Basic (RFC 7617), as Orthanc's users use
+        request = urllib.request.Request(url, headers=headers)
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 body = response.read(MAX_RESPONSE_BYTES + 1)
                 content_type = response.headers.get("Content-Type", "")
         except urllib.error.HTTPError as exc:
             detail = exc.read(300).decode("utf-8", "replace").strip() if exc.fp else ""
+            if exc.code == 401:
+                detail = ("wrong user name or password" if self._authorization else
+                          "it needs a user name and password (http://user:password@host/...)")
             raise DicomWebError(f"The DICOMweb server at {self.base} answered {exc.code} {exc.reason} "
                                 f"for {path}" + (f": {detail}" if detail else "")) from None
         except urllib.error.URLError as exc:
@@ -480,14 +493,16 @@ def _single_part(client: _DicomWebClient, path: str) -> bytes:
 def import_dicomweb(db: Session, data_dir: Path, base_url: str, *, study_uids: Sequence[str] | None = None,
                     query: dict[str, str] | None = None, owner_id: int | None, collection: str = TEACHING,
                     progress: Progress | None = None, deidentifier: Deidentifier | None = None,
-                    timeout: float = 30) -> ImportReport:
+                    timeout: float = 30, auth: tuple[str, str] | None = None) -> ImportReport:
     """Find studies by UID and/or a QIDO-RS query (e.g. ``{"ModalitiesInStudy": "CT"}``) and import them.
 
-    Unreachable servers and error answers raise ``DicomWebError`` with the server's address and status; a
+    ``auth`` (user, password), or credentials in the address, are sent as HTTP Basic authentication and never
+    shown in messages. Unreachable servers and error answers raise ``DicomWebError`` with the server's address
+    (without credentials) and status; a
     study UID the server does not have, or an instance that cannot be used, is reported in ``skipped``.
     """
     if not study_uids and not query:
         raise DicomWebError("Say which studies to pull: give study UIDs or a query (e.g. ModalitiesInStudy=CT).")
-    client = _DicomWebClient(base_url, timeout)
+    client = _DicomWebClient(base_url, timeout, auth)
     batch = _Batch(db, Path(data_dir), owner_id=owner_id, collection=collection, deidentifier=deidentifier)
     return _run(batch, _dicomweb_sources(client, batch, study_uids, query), progress)
