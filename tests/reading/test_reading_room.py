@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from scanroom.config import Settings
 from scanroom.dicom import library
 from scanroom.reading import cases, sessions
-from scanroom.store.models_reading import CaseReading, CaseStatus, ReadingMode
+from scanroom.store.models_reading import CaseReading, CaseStatus, ReadingMode, ReadingSet
 from tests.conftest import World, csrf_of
 
 TRUTH_WORDS = ("Hidden nodule label", "secret-diagnosis-text", "Teaching point only after submission")
@@ -268,3 +268,23 @@ def test_cohort_reader_study_compares_unaided_and_ai_assisted_reading(client_for
     means = dict(zip(result["treatments"], result["treatment_means"], strict=True))
     assert means["unaided"] == pytest.approx((6 / 9 + 5 / 9) / 2)
     assert means["ai-assisted"] == pytest.approx(1.0)
+
+
+def test_ai_assisted_mode_shows_the_ai_marks_and_other_modes_do_not(client_for, practice_set: int, world: World,
+                                                                     db: Session) -> None:
+    reading_set = db.get(ReadingSet, practice_set)
+    assert reading_set is not None
+    sessions.assign_set(db, reading_set=reading_set, cohort_id=world.cohort.id, mode=ReadingMode.AI_ASSISTED,
+                        actor=world.instructor)
+    first_case = reading_set.items[0].case
+    first_case.ai_marks = [{"x": 31.0, "y": 29.0, "radius": 9.0, "frame": 0, "confidence": 0.91},
+                           {"x": 100.0, "y": 20.0, "radius": 7.0, "frame": 0, "confidence": 0.35}]
+    db.commit()
+    trainee = client_for("trainee")
+    aided = trainee.get(_start(trainee, practice_set, "ai"))
+    assert "The AI second reader marked 2 candidates" in aided.text
+    regions = json.loads(html.unescape(re.search(r"data-regions='([^']*)'", aided.text).group(1)))  # type: ignore[union-attr]
+    assert [r["kind"] for r in regions] == ["ai", "ai"] and regions[0]["label"] == "AI 91%"
+    assert all(word not in aided.text for word in TRUTH_WORDS)  # the AI's marks are not the truth
+    unaided = trainee.get(_start(trainee, practice_set, "practice"))
+    assert "AI second reader" not in unaided.text and "data-regions='[]'" in unaided.text
