@@ -78,6 +78,9 @@ def test_folder_import_deidentifies_skips_bad_files_and_does_not_duplicate(
     again = import_paths(import_db, data_dir, [ts.folder], owner_id=world.instructor.id)
     import_db.commit()
     assert again.series == [] and again.already_stored == 8 and len(again.skipped) == 4
+    assert again.summary().startswith("0 images in 0 series of 0 studies imported; 8 already in the library; "
+                                      "4 skipped; dates shifted by -")
+    assert report.summary().startswith("8 images in 4 series of 2 studies imported; 4 skipped")
     assert import_db.scalar(select(func.count(ImageInstance.id))) == rows_before
     assert {p: p.stat().st_mtime_ns for p in (data_dir / "dicom").rglob("*.dcm")} == mtimes
 

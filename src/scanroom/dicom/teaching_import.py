@@ -86,6 +86,17 @@ class ImportReport:
     def study_uids(self) -> list[str]:
         return sorted({s.study_uid for s in self.series})
 
+    def summary(self) -> str:
+        """One line for a CLI or a page, e.g. "8 images in 4 series of 2 studies imported; 3 skipped; …"."""
+        parts = [f"{self.instance_count} image{'s' * (self.instance_count != 1)} in {len(self.series)} series of "
+                 f"{len(self.study_uids)} stud{'ies' if len(self.study_uids) != 1 else 'y'} imported"]
+        if self.already_stored:
+            parts.append(f"{self.already_stored} already in the library")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        parts.append(f"dates shifted by {self.date_shift_days} days")
+        return "; ".join(parts)
+
 
 @dataclass
 class _Source:
