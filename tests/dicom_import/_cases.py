@@ -271,6 +271,7 @@ def check_deidentified(stored: list[tuple[Dataset, bytes]], sources: list[Source
             elif keyword in ds and keyword not in ("PatientID", "PatientName"):
                 assert ds[keyword].value in (None, "", b""), keyword
         assert not ds.get("PatientBirthDate")
+        assert ds.PatientName == f"ANONYMOUS^{ds.PatientID}" and ds.PatientID  # consistent dummy, no person
         assert ds.PatientIdentityRemoved == "YES"
         assert {item.CodeValue for item in ds.DeidentificationMethodCodeSequence} == {"113100", "113107"}
         assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
@@ -298,6 +299,10 @@ def check_uid_consistency(stored: list[Dataset], sources: list[SourceFile]) -> N
         assert len(news) == 1, f"{old} became {news}"
         assert old not in news
     assert len(set().union(*new_of.values())) == len(new_of), "two source UIDs merged"
+    patient_of_study: dict[str, set[str]] = {}
+    for ds in stored:
+        patient_of_study.setdefault(str(ds.StudyInstanceUID), set()).add(str(ds.PatientID))
+    assert all(len(ids) == 1 for ids in patient_of_study.values()), patient_of_study  # a patient stays a patient
     for ds in stored:
         source = by_pixels[bytes(ds.PixelData)]
         for old_ref in source.references:

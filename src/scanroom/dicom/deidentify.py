@@ -47,9 +47,10 @@ METHOD = ("PS3.15 Annex E Basic Application Confidentiality Profile",
 # PS3.16 CID 7050 De-identification Method.
 METHOD_CODES = (("113100", "Basic Application Confidentiality Profile"),
                 ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"))
-# Z allows "a non-zero length value that may be a dummy": these keep dicognito's consistent dummy, so one
-# patient's studies in a batch still belong together; every other Z attribute is emptied.
-KEEP_DUMMY_FOR_Z = frozenset({"PatientID", "PatientName"})
+# Z allows "a non-zero length value that may be a dummy": Patient ID keeps dicognito's consistent dummy, so one
+# patient's studies in a batch still belong together, and the patient's name becomes ANONYMOUS^<that ID> (plainly
+# not a person, unlike dicognito's realistic names); every other Z attribute is emptied.
+KEEP_DUMMY_FOR_Z = frozenset({"PatientID"})
 # Retained-date option does not apply: the basic profile empties them (Z) or removes them (X).
 NEVER_SHIFT = frozenset({0x00100030, 0x00100032})  # Patient's Birth Date, Patient's Birth Time
 DATE_VRS = frozenset({"DA", "DT", "TM"})
@@ -239,6 +240,8 @@ class Deidentifier:
         ds.remove_private_tags()
         self._anonymizer.anonymize(ds)
         _apply_profile(ds)
+        if "PatientName" in ds:
+            ds.PatientName = f"ANONYMOUS^{ds.PatientID}" if ds.get("PatientID") else "ANONYMOUS"
         self._mark(ds)
         ds.file_meta = _fresh_meta(ds, transfer_syntax)
         return ds
