@@ -224,7 +224,7 @@ def generating_parameters(levels: Sequence[str], seed: int) -> ItemParams:
 
 
 def calibrated_bank(true: ItemParams, *, calibration_examinees: int = 2000, seed: int = 1,
-                    use_girth: bool = True) -> ItemParams:
+                    use_girth: bool = True, max_iter: int = 200) -> ItemParams:
     """Calibrate ``true`` back from simulated responses (girth 2PL MML; the EM of ``irt`` otherwise)."""
     from scanroom.learning.irt import calibrate, calibrate_girth
 
@@ -232,7 +232,7 @@ def calibrated_bank(true: ItemParams, *, calibration_examinees: int = 2000, seed
     thetas = rng.standard_normal(calibration_examinees)
     p = probability(thetas, true.a, true.b, true.c)
     x = (rng.random(p.shape) < p).astype(float)
-    return calibrate_girth(x) if use_girth else calibrate(x)
+    return calibrate_girth(x) if use_girth else calibrate(x, max_iter=max_iter, tol=1e-3)
 
 
 def simulation_bank(item_ids: Sequence[str], levels: Sequence[str], *, seed: int = 7,

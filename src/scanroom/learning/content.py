@@ -163,7 +163,7 @@ def _check_try_it(spec: Any, add: Any) -> dict[str, Any] | None:
         return None
     room, preset = spec.get("room"), spec.get("preset")
     if room not in ROOMS:
-        add("try_it", f"try_it.room must be one of {', '.join(ROOMS)}, got {room!r}")
+        add("try_it", f"try_it.room must be one of {', '.join(ROOMS)}, got {room!r}", yamlines.line_of(spec, "room"))
         return None
     from scanroom.scanner.base import ProtocolError, apply_settings
     from scanroom.scanner.registry import get_scanner
@@ -171,7 +171,8 @@ def _check_try_it(spec: Any, add: Any) -> dict[str, Any] | None:
     scanner = get_scanner(str(room))
     presets = scanner.presets()
     if preset not in presets:
-        add("try_it", f"try_it.preset {preset!r} is not a {room} preset (known: {', '.join(presets)})")
+        add("try_it", f"try_it.preset {preset!r} is not a {room} preset (known: {', '.join(presets)})",
+            yamlines.line_of(spec, "preset"))
         return None
     settings = spec.get("settings") or {}
     if not isinstance(settings, Mapping):
@@ -180,7 +181,7 @@ def _check_try_it(spec: Any, add: Any) -> dict[str, Any] | None:
     try:
         apply_settings(presets[str(preset)], {str(k): v for k, v in settings.items()})
     except ProtocolError as problem:
-        add("try_it", f"try_it.settings: {problem}")
+        add("try_it", f"try_it.settings: {problem}", yamlines.line_of(spec, "settings"))
         return None
     return {"room": str(room), "preset": str(preset), "settings": dict(settings), "prompt": str(spec.get("prompt", ""))}
 

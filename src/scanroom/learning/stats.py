@@ -106,7 +106,7 @@ def calibrate_bank(db: Session, *, min_responses: int = MIN_IRT_RESPONSES, model
     col_of = {i: n for n, i in enumerate(keep)}
     x = np.full((len(persons), len(keep)), np.nan)
     for a, i, c in rows:
-        if i in col_of:
+        if i in col_of and a is not None:
             x[row_of[a], col_of[i]] = float(c)
     try:
         fitted = calibrate(x, model)
