@@ -14,7 +14,9 @@ Thresholds and their sources:
 - exposure: deviation index bands of AAPM TG-116 (2009): |DI| ≤ 1 full marks, 1 < |DI| ≤ 3 half, beyond 0;
 - dose: DAP (radiography) or CTDIvol and DLP (CT) at or below the national DRL the simulator reports
   (UKHSA 2022 NDRLs, ``scanner/xray_exams.py`` and ``physics/ct/dose.py``);
-- repeats: ``per_repeat`` points per repeat, reasons from the reject categories of AAPM TG-151 (2015).
+- repeats: ``per_repeat`` points per repeat — a scan of the same exam, protocol or sequence made again in the
+  attempt (another view or sequence is not a repeat) — with reasons from the reject categories of AAPM TG-151
+  (2015).
 """
 
 from __future__ import annotations
@@ -307,15 +309,26 @@ def _checks(task: Task, answers: dict[str, str], max_points: float) -> Criterion
 def _repeats(scans: Sequence[tuple[ScanLike, str]], max_points: float, per_repeat: float) -> CriterionResult:
     if not scans:
         return CriterionResult("repeats", TITLES["repeats"], 0.0, max_points, "No scan was made.")
-    repeats = len(scans) - 1
+    repeated = repeat_flags([scan.preset for scan, _ in scans])
+    repeats = sum(repeated)
     if repeats == 0:
         return CriterionResult("repeats", TITLES["repeats"], max_points, max_points, "No repeats.")
-    reasons = [reason or "no reason recorded" for _, reason in scans[1:]]
+    reasons = [reason or "no reason recorded" for (_, reason), again in zip(scans, repeated, strict=True) if again]
     return CriterionResult("repeats", TITLES["repeats"], max(max_points - per_repeat * repeats, 0.0), max_points,
                            f"Repeats: {repeats} repeat{'s' if repeats > 1 else ''} ({', '.join(reasons)}); each "
                            "repeat doubles the patient's dose for that image.",
                            "Check positioning, centring, collimation, marker and exposure on the positioning view "
                            "before exposing; record the reason for every repeat.")
+
+
+def repeat_flags(presets: Sequence[str]) -> list[bool]:
+    """Which scans repeat an earlier one of the same exam, protocol or sequence (a second view is not a repeat)."""
+    seen: set[str] = set()
+    flags = []
+    for preset in presets:
+        flags.append(preset in seen)
+        seen.add(preset)
+    return flags
 
 
 def _time(task: Task, scans: Sequence[tuple[ScanLike, str]], started_at: datetime,

@@ -230,14 +230,14 @@ def exposures_from_db(db: Session, trainee_ids: Sequence[int], since: datetime |
         query = query.where(ScanRecord.created_at >= since)
     if until is not None:
         query = query.where(ScanRecord.created_at < until)
-    seen_attempts: set[int] = set()
+    seen: set[tuple[int, str]] = set()  # (attempt, exam/protocol/sequence): the same again is a repeat
     exposures = []
     for record, link, attempt in db.execute(query).all():
         distance = None
         repeat = False
         if attempt is not None:
-            repeat = attempt.id in seen_attempts
-            seen_attempts.add(attempt.id)
+            repeat = (attempt.id, record.preset) in seen
+            seen.add((attempt.id, record.preset))
             try:
                 distance = get_task(attempt.task_id).staff_distance_m
             except KeyError:

@@ -12,6 +12,7 @@ from PIL import Image
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from scanroom.competency.tasks import link_scan
 from scanroom.physics import ct as ct_physics
 from scanroom.practice import scans
 from scanroom.scanner.base import PatientRequest, ProtocolError, apply_settings
@@ -19,6 +20,7 @@ from scanroom.scanner.ct import _GEOMETRY, PROTOCOLS, CtProtocol, _phantom, defa
 from scanroom.scanner.registry import get_scanner
 from scanroom.store.models import ScanRecord, User
 from scanroom.web.deps import DB, current_user
+from scanroom.web.task_mode import TaskMode, no_task, task_mode
 from scanroom.web.templating import render
 
 router = APIRouter()
@@ -51,7 +53,10 @@ def _extent(patient: PatientRequest, protocol_id: str) -> tuple[float, float]:
 
 
 def _page(request: Request, db: Session, user: User, values: dict[str, Any], patient_id: str, *,
-          record: ScanRecord | None = None, error: str = "", status_code: int = 200) -> Response:
+          record: ScanRecord | None = None, error: str = "", status_code: int = 200,
+          mode: TaskMode | None = None) -> Response:
+    if mode is not None:  # task mode: the scenario's patient
+        patient_id = mode.task.patient_id
     patient = PatientRequest(patient_id=patient_id)
     lo, hi = _extent(patient, values["protocol"])
     auto_start, auto_end = default_range(values["protocol"], lo, hi)
@@ -62,24 +67,25 @@ def _page(request: Request, db: Session, user: User, values: dict[str, Any], pat
     return render(request, "ct_console.html", {
         "protocols": PROTOCOLS, "patients": CT_PATIENTS, "values": values, "patient_id": patient_id,
         "z_lo": lo, "z_hi": hi, "record": record, "error": error,
-        "history": scans.history(db, user, "ct", limit=30),
+        "history": scans.history(db, user, "ct", limit=30), **(mode.context(db) if mode else no_task()),
     }, status_code=status_code)
 
 
 @router.get("/scanroom/ct", response_class=HTMLResponse, include_in_schema=False)
 def ct_console(request: Request, protocol: str = "head-routine", patient: str = "", record: int | None = None,
-               user: User = Depends(current_user), db: Session = DB) -> Response:
+               task: str = "", user: User = Depends(current_user), db: Session = DB) -> Response:
+    mode = task_mode(db, user, task, "ct")
     if record is not None:
         chosen = db.get(ScanRecord, record)
         if chosen is None or chosen.user_id != user.id or chosen.modality != "ct":
             raise HTTPException(404, "No such scan in your history.")
         values = CtProtocol.model_validate(chosen.protocol).model_dump()
-        return _page(request, db, user, values, chosen.patient["patient_id"], record=chosen)
+        return _page(request, db, user, values, chosen.patient["patient_id"], record=chosen, mode=mode)
     if protocol not in PROTOCOLS:
         raise HTTPException(404, f"No CT protocol {protocol!r}.")
     values = get_scanner("ct").preset(protocol).model_dump()
     chosen_patient = patient if patient in CT_PATIENTS else PROTOCOLS[protocol]["patient"]
-    return _page(request, db, user, values, chosen_patient)
+    return _page(request, db, user, values, chosen_patient, mode=mode)
 
 
 @router.get("/scanroom/ct/scout.png", include_in_schema=False)
@@ -113,6 +119,9 @@ async def ct_scan(request: Request, user: User = Depends(current_user), db: Sess
     if form.get("protocol") not in PROTOCOLS:
         raise HTTPException(404, "No such CT protocol.")
     values: dict[str, Any] = {**form, **{k: form.get(k) == "on" for k in CHECKBOXES}}
+    mode = task_mode(db, user, form.get("task"), "ct")
+    if mode is not None:
+        form["patient"] = mode.task.patient_id
     patient_id = form.get("patient", "")
     try:
         protocol = protocol_from_form(form)
@@ -123,5 +132,8 @@ async def ct_scan(request: Request, user: User = Depends(current_user), db: Sess
     except ProtocolError as problem:
         values.setdefault("protocol", form["protocol"])
         return _page(request, db, user, values, patient_id if patient_id in CT_PATIENTS else
-                     PROTOCOLS[form["protocol"]]["patient"], error=str(problem), status_code=422)
+                     PROTOCOLS[form["protocol"]]["patient"], error=str(problem), status_code=422, mode=mode)
+    if mode is not None:  # task mode: the scan belongs to the attempt, with the reason if it is a repeat
+        link_scan(db, mode.attempt, result.record, form.get("repeat_reason", ""))
+        return RedirectResponse(f"/scanroom/ct?record={result.record.id}&task={mode.attempt.id}", status_code=303)
     return RedirectResponse(f"/scanroom/ct?record={result.record.id}", status_code=303)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from scanroom.competency.tasks import link_scan
 from scanroom.practice import scans
 from scanroom.safety import mr_screening
 from scanroom.scanner.base import PatientRequest, ProtocolError, apply_settings
@@ -22,6 +23,7 @@ from scanroom.scanner.mri import SEQUENCE_NAMES, MriProtocol, timing_and_sar
 from scanroom.scanner.registry import get_scanner
 from scanroom.store.models import MrScreeningDecision, ScanRecord, User
 from scanroom.web.deps import DB, current_user
+from scanroom.web.task_mode import TaskMode, no_task, task_mode
 from scanroom.web.templating import render
 
 router = APIRouter()
@@ -62,8 +64,14 @@ def _values(protocol: MriProtocol) -> dict[str, Any]:
     return protocol.model_dump()
 
 
+def _task_case(mode: TaskMode | None, case: mr_screening.ScreeningCase) -> mr_screening.ScreeningCase:
+    """In task mode the screening case is the scenario's."""
+    return _case_or_404(str(mode.task.scenario["mr_case"])) if mode is not None else case
+
+
 def _page(request: Request, db: Session, user: User, case: mr_screening.ScreeningCase, values: dict[str, Any], *,
-          record: ScanRecord | None = None, error: str = "", verdict: str = "", status_code: int = 200) -> Response:
+          record: ScanRecord | None = None, error: str = "", verdict: str = "", status_code: int = 200,
+          mode: TaskMode | None = None) -> Response:
     decision = _latest_decision(db, user, case.case_id)
     verdict_obj = mr_screening.judge(case, decision.decision) if decision else None
     estimate: dict[str, Any] | str
@@ -74,14 +82,15 @@ def _page(request: Request, db: Session, user: User, case: mr_screening.Screenin
     return render(request, "mri_console.html", {
         "questionnaire": mr_screening.questionnaire(), "case": case, "decision": decision, "verdict": verdict_obj,
         "values": values, "sequences": SEQUENCE_NAMES, "record": record, "error": error, "estimate": estimate,
-        "history": scans.history(db, user, "mri", limit=30),
+        "history": scans.history(db, user, "mri", limit=30), **(mode.context(db) if mode else no_task()),
     }, status_code=status_code)
 
 
 @router.get("/scanroom/mri", response_class=HTMLResponse, include_in_schema=False)
 def mri_console(request: Request, case: str = "routine-brain", sequence: str = "t1-se", record: int | None = None,
-                user: User = Depends(current_user), db: Session = DB) -> Response:
-    screening_case = _case_or_404(case)
+                task: str = "", user: User = Depends(current_user), db: Session = DB) -> Response:
+    mode = task_mode(db, user, task, "mri")
+    screening_case = _task_case(mode, _case_or_404(case))
     chosen = None
     if record is not None:
         chosen = db.get(ScanRecord, record)
@@ -93,21 +102,23 @@ def mri_console(request: Request, case: str = "routine-brain", sequence: str = "
             values = _values(get_scanner("mri").preset(sequence))  # type: ignore[arg-type]
         except ProtocolError as problem:
             raise HTTPException(404, str(problem)) from None
-    return _page(request, db, user, screening_case, values, record=chosen)
+    return _page(request, db, user, screening_case, values, record=chosen, mode=mode)
 
 
 @router.post("/scanroom/mri/screening", include_in_schema=False)
 async def mri_screening(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    case = _case_or_404(form.get("case", ""))
+    mode = task_mode(db, user, form.get("task"), "mri")
+    case = _task_case(mode, _case_or_404(form.get("case", "")))
     decision = form.get("decision", "")
     try:
         verdict = mr_screening.judge(case, decision)
     except ValueError as problem:
         return _page(request, db, user, case, _values(get_scanner("mri").preset("t1-se")),  # type: ignore[arg-type]
-                     error=str(problem), status_code=422)
+                     error=str(problem), status_code=422, mode=mode)
     db.add(MrScreeningDecision(user_id=user.id, case_id=case.case_id, decision=decision, correct=verdict.correct))
-    return RedirectResponse(f"/scanroom/mri?case={case.case_id}", status_code=303)
+    task_query = f"&task={mode.attempt.id}" if mode is not None else ""
+    return RedirectResponse(f"/scanroom/mri?case={case.case_id}{task_query}", status_code=303)
 
 
 @router.get("/scanroom/mri/estimate", response_class=HTMLResponse, include_in_schema=False)
@@ -139,7 +150,8 @@ def mri_localiser(request: Request, user: User = Depends(current_user)) -> Respo
 @router.post("/scanroom/mri/scan", include_in_schema=False)
 async def mri_scan(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
-    case = _case_or_404(form.get("case", ""))
+    mode = task_mode(db, user, form.get("task"), "mri")
+    case = _task_case(mode, _case_or_404(form.get("case", "")))
     values: dict[str, Any] = {**form, **{k: form.get(k) == "on" for k in CHECKBOXES}}
     try:
         protocol = protocol_from_form(form)
@@ -155,9 +167,14 @@ async def mri_scan(request: Request, user: User = Depends(current_user), db: Ses
         result = await run_in_threadpool(scans.run_scan, db, request.app.state.data_dir, user, "mri", patient,
                                          protocol, preset=protocol.sequence)
     except ProtocolError as problem:
-        return _page(request, db, user, case, values, error=str(problem), status_code=422)
+        return _page(request, db, user, case, values, error=str(problem), status_code=422, mode=mode)
     _save_kspace(request.app.state.data_dir, result.record.id, result.acquisition.extras.get("kspace"))
-    return RedirectResponse(f"/scanroom/mri?case={case.case_id}&record={result.record.id}", status_code=303)
+    task_query = ""
+    if mode is not None:  # task mode: the scan belongs to the attempt, with the reason if it is a repeat
+        link_scan(db, mode.attempt, result.record, form.get("repeat_reason", ""))
+        task_query = f"&task={mode.attempt.id}"
+    return RedirectResponse(f"/scanroom/mri?case={case.case_id}&record={result.record.id}{task_query}",
+                            status_code=303)
 
 
 def _kspace_path(data_dir: Path, record_id: int) -> Path:

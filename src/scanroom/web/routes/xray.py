@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from scanroom.competency import tasks as competency_tasks
+from scanroom.competency.tasks import link_scan
 from scanroom.physics.patients import list_patients
 from scanroom.practice import scans
 from scanroom.scanner.base import PatientRequest, ProtocolError, ScanProtocol, apply_settings
@@ -18,6 +18,7 @@ from scanroom.scanner.registry import get_scanner
 from scanroom.scanner.xray_exams import EXAMS
 from scanroom.store.models import ScanRecord, User
 from scanroom.web.deps import DB, current_user
+from scanroom.web.task_mode import TaskMode, no_task, task_mode
 from scanroom.web.templating import render
 
 router = APIRouter()
@@ -70,35 +71,20 @@ def _form_values(protocol: ScanProtocol, patient: str, pathology: str = "") -> d
     return values
 
 
-TaskMode = tuple[Any, competency_tasks.Task] | None
-
-
-def _task_mode(db: Session, user: User, attempt_id: str | int | None) -> TaskMode:
-    """The caller's open practical-task attempt for this room (``?task=<attempt id>``), or 404."""
-    if attempt_id in (None, ""):
-        return None
-    try:
-        return competency_tasks.open_attempt(db, user, int(attempt_id), "xray")  # type: ignore[arg-type]
-    except (LookupError, ValueError):
-        raise HTTPException(404, "No such open task attempt in the X-ray room.") from None
-
-
-def _task_values(values: dict[str, Any], mode: TaskMode) -> dict[str, Any]:
+def _task_values(values: dict[str, Any], mode: TaskMode | None) -> dict[str, Any]:
     """In task mode the patient and what they present with come from the scenario, not the trainee."""
     if mode is not None:
-        task = mode[1]
-        values = {**values, "patient": task.patient_id, "pathology": task.lesions[0] if task.lesions else ""}
+        values = {**values, "patient": mode.task.patient_id,
+                  "pathology": mode.task.lesions[0] if mode.task.lesions else ""}
     return values
 
 
 def _console(request: Request, db: Session, user: User, values: dict[str, Any], *, record: ScanRecord | None = None,
-             error: str = "", status_code: int = 200, mode: TaskMode = None) -> Response:
+             error: str = "", status_code: int = 200, mode: TaskMode | None = None) -> Response:
     history = scans.history(db, user, "xray", limit=50)
-    task_scans = competency_tasks.attempt_scans(db, mode[0]) if mode else []
     return render(request, "xray_console.html", {
         "exams": list(EXAMS.values()), "patients": _patients(), "values": _task_values(values, mode), "record": record,
-        "pathologies": XRAY_PATHOLOGY, "attempt": mode[0] if mode else None, "task": mode[1] if mode else None,
-        "task_scans": task_scans, "repeat_reasons": competency_tasks.REPEAT_REASONS,
+        "pathologies": XRAY_PATHOLOGY, **(mode.context(db) if mode else no_task()),
         "error": error, "history": history,
         "cumulative_dap": sum(float(h.dose.get("dap_gycm2", 0.0)) for h in history),
         "cumulative_e": sum(float(h.dose.get("effective_dose_msv", 0.0)) for h in history),
@@ -108,7 +94,7 @@ def _console(request: Request, db: Session, user: User, values: dict[str, Any], 
 @router.get("/scanroom/xray", response_class=HTMLResponse, include_in_schema=False)
 def xray_console(request: Request, exam: str = "chest-pa", patient: str = "adult-male", record: int | None = None,
                  task: str = "", user: User = Depends(current_user), db: Session = DB) -> Response:
-    mode = _task_mode(db, user, task)
+    mode = task_mode(db, user, task, "xray")
     chosen: ScanRecord | None = None
     if record is not None:
         chosen = db.get(ScanRecord, record)
@@ -144,7 +130,7 @@ def xray_positioning(request: Request, user: User = Depends(current_user)) -> Re
 @router.post("/scanroom/xray/expose", include_in_schema=False)
 async def xray_expose(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
-    mode = _task_mode(db, user, form.get("task"))
+    mode = task_mode(db, user, form.get("task"), "xray")
     form = _task_values(form, mode)
     try:
         exam, patient, protocol = _protocol_and_patient(form)
@@ -160,6 +146,6 @@ async def xray_expose(request: Request, user: User = Depends(current_user), db: 
         return _console(request, db, user, _form_values(protocol, patient.patient_id, form.get("pathology", "")),
                         error=str(problem), status_code=422, mode=mode)
     if mode is not None:  # task mode: the scan belongs to the attempt, with the reason if it is a repeat
-        competency_tasks.link_scan(db, mode[0], result.record, form.get("repeat_reason", ""))
-        return RedirectResponse(f"/scanroom/xray?record={result.record.id}&task={mode[0].id}", status_code=303)
+        link_scan(db, mode.attempt, result.record, form.get("repeat_reason", ""))
+        return RedirectResponse(f"/scanroom/xray?record={result.record.id}&task={mode.attempt.id}", status_code=303)
     return RedirectResponse(f"/scanroom/xray?record={result.record.id}", status_code=303)
