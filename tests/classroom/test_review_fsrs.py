@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fsrs import Card, Rating, Scheduler
+from fsrs import Card, Scheduler
 from sqlalchemy.orm import Session
 
 from scanroom.learning import review

@@ -16,9 +16,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scanroom.learning import generated, review
+from scanroom.learning import exams, generated, review
 from scanroom.learning.content import Content
-from scanroom.learning.exams import item as find_item
 from scanroom.learning.items import Item, Result, score
 from scanroom.store.models import User
 from scanroom.store.models_learning import ClassroomResponse
@@ -50,7 +49,7 @@ def next_item(content: Content, *, objective: str = "", topic: str = "", templat
 def answer(db: Session, user: User, item_id: str, response: Any, now: datetime,
            content: Content | None = None) -> tuple[Item, Result]:
     """Score a practice response, keep it, and queue the item for review if it was missed."""
-    it = find_item(item_id, content)
+    it = exams.item(item_id, content)
     result = score(it, response)
     db.add(ClassroomResponse(user_id=user.id, item_id=item_id, context="practice", response=response,
                              correct=result.correct, score=result.score, created_at=now))

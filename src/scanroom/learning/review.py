@@ -34,7 +34,8 @@ def add_missed(db: Session, user: User, item_id: str, now: datetime) -> Classroo
                                                        ClassroomReviewCard.item_id == item_id))
     if card is None:
         fresh = Card(due=now)
-        card = ClassroomReviewCard(user_id=user.id, item_id=item_id, card=dict(fresh.to_dict()), due_at=now, updated_at=now)
+        card = ClassroomReviewCard(user_id=user.id, item_id=item_id, card=dict(fresh.to_dict()), due_at=now,
+                                   updated_at=now)
         db.add(card)
         db.flush()
     elif _aware(card.due_at) > now:
