@@ -108,6 +108,7 @@ requirements:
   - {id: one, title: One, section: a}
   - {id: two, title: Two, section: nowhere}
   - {id: three, title: Three, section: a, evidence: [telepathy]}
+  - {id: four, title: Transfer (slider board, gait belt), section: a}
 rules:
   - {id: r, description: all, type: all, category: mandatory, expect_count: 5}
 """
@@ -120,7 +121,8 @@ def test_lint_reports_file_and_line(tmp_path: Path) -> None:
     located = {(line, message.split(":")[0]) for _f, line, message in problems}
     assert (11, "requirement 'two'") in located
     assert any(line == 12 and "telepathy" in m for _f, line, m in problems)
-    assert any(line == 14 and "expects 5" in m for _f, line, m in problems)
+    assert any(line == 13 and "unknown key(s) 'gait belt)'" in m for _f, line, m in problems)  # unquoted commas
+    assert any(line == 15 and "expects 5" in m for _f, line, m in problems)
     assert all(f == str(path) for f, _l, _m in problems)
 
 

@@ -29,6 +29,9 @@ KINDS = ("checklist", "milestones", "levels", "domains")
 RULE_TYPES = ("all", "min")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 LINE_KEY = "__line__"
+SECTION_KEYS = {"id", "title", "category", "evidence", "source", "verify", LINE_KEY}
+REQUIREMENT_KEYS = {"id", "title", "section", "category", "evidence", "source", "verify", "weight_percent", LINE_KEY}
+RULE_KEYS = {"id", "description", "type", "category", "section", "exclude_section", "min", "expect_count", LINE_KEY}
 
 
 class FrameworkError(ValueError):
@@ -194,6 +197,7 @@ def parse(text: str, filename: str = "<framework>") -> Framework:
             problem(line, "each requirement is a mapping (id, title, section …)")
             continue
         rid = str(raw.get("id", ""))
+        _unknown_keys(raw, REQUIREMENT_KEYS, f"requirement {rid!r}", line, problem)
         if not SLUG.match(rid):
             problem(line, f"requirement id {rid!r} must be lower-case letters, digits and hyphens")
         if rid in seen:
@@ -237,6 +241,7 @@ def parse(text: str, filename: str = "<framework>") -> Framework:
             problem(line, "each rule is a mapping (id, type, …)")
             continue
         rtype = str(raw.get("type", ""))
+        _unknown_keys(raw, RULE_KEYS, f"rule {raw.get('id')!r}", line, problem)
         if rtype not in RULE_TYPES:
             problem(line, f"rule {raw.get('id')!r}: type must be one of {', '.join(RULE_TYPES)}")
         for key in ("section", "exclude_section"):
@@ -263,7 +268,16 @@ def parse(text: str, filename: str = "<framework>") -> Framework:
                      filename)
 
 
+def _unknown_keys(item: dict[str, Any], allowed: set[str], what: str, line: int, problem: Any) -> None:
+    """Unknown keys are errors: in YAML flow style an unquoted comma in a title silently makes new keys."""
+    unknown = sorted(str(k) for k in item if k not in allowed)
+    if unknown:
+        problem(line, f"{what}: unknown key(s) {', '.join(repr(k) for k in unknown)} "
+                      "(quote titles that contain commas)")
+
+
 def _check_defaults(sec: dict[str, Any], line: int, problem: Any) -> None:
+    _unknown_keys(sec, SECTION_KEYS, f"section {sec.get('id')!r}", line, problem)
     if sec.get("category") and sec["category"] not in CATEGORIES:
         problem(line, f"section {sec['id']!r}: category {sec['category']!r} must be one of {', '.join(CATEGORIES)}")
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scanroom.accounts.service import NotAllowed, ValidationProblem
-from scanroom.competency.frameworks import LINE_KEY, SLUG, _LineLoader
+from scanroom.competency.frameworks import LINE_KEY, SLUG, _LineLoader, _unknown_keys
 from scanroom.store.models import MrScreeningDecision, ScanRecord, User, utcnow
 from scanroom.store.models_competency import AttemptScan, TaskAttempt
 
@@ -32,6 +32,8 @@ CONSOLES = {"xray": "/scanroom/xray", "ct": "/scanroom/ct", "mri": "/scanroom/mr
 REPEAT_REASONS = ("positioning", "exposure", "motion", "artefact", "collimation", "marker", "equipment", "other")
 """Reject categories of digital-radiography reject analysis (AAPM TG-151, Jones et al., Med Phys 42:6658, 2015),
 plus collimation and marker errors, which reject audits usually report separately."""
+TASK_KEYS = {"id", "title", "modality", "requirements", "scenario", "request", "checks", "expected", "pass_mark",
+             "rubric", "sources", LINE_KEY}
 CRITERIA = {
     "xray": ("checks", "exam", "positioning", "centring", "collimation", "exposure", "dose", "marker", "repeats",
              "time"),
@@ -113,6 +115,11 @@ def parse(text: str, filename: str = "<task>") -> Task:
     if not isinstance(data, dict):
         raise TaskError([(filename, 1, "a task file is a mapping (id, title, modality, scenario, rubric …)")])
     top = int(data.get(LINE_KEY, 1))
+
+    def problem(line: int, message: str) -> None:
+        problems.append((filename, line, message))
+
+    _unknown_keys(data, TASK_KEYS, "task", top, problem)
     for key in ("id", "title", "modality", "scenario", "request", "expected", "rubric", "sources", "requirements"):
         if key not in data:
             problems.append((filename, top, f"missing required key {key!r}"))
@@ -139,6 +146,7 @@ def parse(text: str, filename: str = "<task>") -> Task:
         if not isinstance(item, dict) or item.get("criterion") not in allowed:
             problems.append((filename, line, f"rubric criterion must be one of {', '.join(allowed)}"))
             continue
+        _unknown_keys(item, {"criterion", "points", "per_repeat", LINE_KEY}, "rubric entry", line, problem)
         if not isinstance(item.get("points"), int | float) or item["points"] <= 0:
             problems.append((filename, line, f"criterion {item['criterion']!r} needs positive points"))
     if not rubric:
@@ -146,6 +154,9 @@ def parse(text: str, filename: str = "<task>") -> Task:
     checks = []
     for raw in data.get("checks") or []:
         line = int(raw.get(LINE_KEY, top)) if isinstance(raw, dict) else top
+        if isinstance(raw, dict):
+            _unknown_keys(raw, {"id", "question", "answer", "options", "why", LINE_KEY}, f"check {raw.get('id')!r}",
+                          line, problem)
         if not isinstance(raw, dict) or not raw.get("id") or raw.get("answer") not in (raw.get("options") or []):
             problems.append((filename, line, "a check needs id, question, options and an answer among the options"))
             continue
