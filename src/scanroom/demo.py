@@ -77,4 +77,5 @@ def seed_demo(db: Session, data_dir: Path, *, with_images: bool = True,
         instructor = db.scalar(select(User).where(User.role == Role.INSTRUCTOR).order_by(User.id))
         if instructor is not None:
             seed_reading_demo(db, data_dir, cohort=cohort, instructor=instructor, progress=progress)
+    __import__("scanroom.learning.exams").learning.exams.seed_demo_exams(db, cohort)  # classroom: two demo exams
     return {"programmes": len(DEMO_PROGRAMMES), "accounts": len(DEMO_ACCOUNTS), "images": images}

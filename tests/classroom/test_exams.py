@@ -142,3 +142,16 @@ def test_late_submission_over_the_web(db: Session, world: World, client_for) -> 
     db.expire_all()
     kept = db.get(ClassroomAttempt, attempt.id)
     assert kept is not None and kept.status == "expired"
+
+
+def test_lesson_try_it_links_open_consoles_with_settings(client_for, world: World) -> None:
+    import re
+
+    client = client_for("trainee")
+    xray = client.get("/scanroom/xray?exam=chest-pa&sid_cm=150")
+    assert xray.status_code == 200 and re.search(r'name="sid_cm"[^>]*value="150(\.0)?"', xray.text)
+    assert client.get("/scanroom/xray?exam=chest-pa&sid_cm=5000").status_code == 422
+    ct = client.get("/scanroom/ct?protocol=head-routine&kvp=100")
+    assert ct.status_code == 200 and '<option value="100" selected>' in ct.text
+    mri = client.get("/scanroom/mri?sequence=t1-se&tr_ms=420")
+    assert mri.status_code == 200 and re.search(r'name="tr_ms"[^>]*value="420(\.0)?"', mri.text)

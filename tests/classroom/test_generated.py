@@ -41,10 +41,8 @@ def _key(item) -> float:  # type: ignore[no-untyped-def]
 def test_inverse_square_closed_form() -> None:
     for item in _items("inverse-square"):
         p = item.extra["params"]
-        if "k1" in p:
-            expected = p["k1"] * (p["d1"] / p["d2"]) ** 2
-        else:
-            expected = p["mas1"] * (p["d2"] / p["d1"]) ** 2
+        ratio = (p["d1"] / p["d2"]) ** 2  # K ∝ 1/d²
+        expected = p["k1"] * ratio if "k1" in p else p["mas1"] / ratio
         assert _key(item) == pytest.approx(expected, rel=1e-6), item.stem
 
 

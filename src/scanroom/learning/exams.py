@@ -351,9 +351,13 @@ def exam_visible_to_instructor(db: Session, user: User, exam_id: int) -> Classro
     return exam
 
 
-def seed_demo_exams(db: Session, cohort: Cohort, instructor: User) -> int:
-    """The demo cohort's two exams (a 12-item blueprinted fixed form, 20 minutes; an adaptive test to SE 0.30).
-    Idempotent: returns how many were created."""
+def seed_demo_exams(db: Session, cohort: Cohort, instructor: User | None = None) -> int:
+    """The demo cohort's two exams (a 12-item blueprinted fixed form, 20 minutes; an adaptive test to SE 0.30),
+    built by the cohort's instructor. Idempotent: returns how many were created."""
+    instructor = instructor or db.scalar(select(User).join(Enrolment, Enrolment.user_id == User.id).where(
+        Enrolment.cohort_id == cohort.id, Enrolment.role == EnrolmentRole.INSTRUCTOR).order_by(User.id))
+    if instructor is None:
+        return 0
     made = 0
     existing = set(db.scalars(select(ClassroomExam.title).where(ClassroomExam.cohort_id == cohort.id)))
     pool_topics = {it.topic for it in bank()}
@@ -362,8 +366,8 @@ def seed_demo_exams(db: Session, cohort: Cohort, instructor: User) -> int:
         create_exam(db, instructor, cohort_id=cohort.id, title="Physics check (fixed form)", kind="fixed",
                     blueprint=blueprint, time_limit_min=20, max_attempts=2, cut_score=60, seed=2026)
         made += 1
-    if "Physics adaptive test" not in existing:
-        create_exam(db, instructor, cohort_id=cohort.id, title="Physics adaptive test", kind="adaptive",
+    if "Adaptive test (all topics)" not in existing:
+        create_exam(db, instructor, cohort_id=cohort.id, title="Adaptive test (all topics)", kind="adaptive",
                     blueprint={t: 1 for t in sorted(pool_topics)}, time_limit_min=30, max_attempts=3, cut_score=0.0,
                     target_se=0.30, max_items=30)
         made += 1

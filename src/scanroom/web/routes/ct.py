@@ -83,7 +83,11 @@ def ct_console(request: Request, protocol: str = "head-routine", patient: str = 
         return _page(request, db, user, values, chosen.patient["patient_id"], record=chosen, mode=mode)
     if protocol not in PROTOCOLS:
         raise HTTPException(404, f"No CT protocol {protocol!r}.")
-    values = get_scanner("ct").preset(protocol).model_dump()
+    try:  # lessons open the console with settings in the query string (?protocol=head-routine&kvp=100)
+        values = apply_settings(get_scanner("ct").preset(protocol),
+                                {k: v for k, v in request.query_params.items() if k in FORM_KEYS}).model_dump()
+    except ProtocolError as problem:
+        raise HTTPException(422, str(problem)) from None
     chosen_patient = patient if patient in CT_PATIENTS else PROTOCOLS[protocol]["patient"]
     return _page(request, db, user, values, chosen_patient, mode=mode)
 

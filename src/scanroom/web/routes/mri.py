@@ -99,9 +99,14 @@ def mri_console(request: Request, case: str = "routine-brain", sequence: str = "
         values = MriProtocol.model_validate(chosen.protocol).model_dump()
     else:
         try:
-            values = _values(get_scanner("mri").preset(sequence))  # type: ignore[arg-type]
+            preset = get_scanner("mri").preset(sequence)
         except ProtocolError as problem:
             raise HTTPException(404, str(problem)) from None
+        try:  # lessons open the console with settings in the query string (?sequence=t1-se&tr_ms=400)
+            values = _values(apply_settings(preset, {k: v for k, v in request.query_params.items()  # type: ignore[arg-type]
+                                                     if k in FORM_KEYS}))
+        except ProtocolError as problem:
+            raise HTTPException(422, str(problem)) from None
     return _page(request, db, user, screening_case, values, record=chosen, mode=mode)
 
 

@@ -108,6 +108,10 @@ def xray_console(request: Request, exam: str = "chest-pa", patient: str = "adult
         protocol = get_scanner("xray").preset(exam)
     except ProtocolError as problem:
         raise HTTPException(404, str(problem)) from None
+    try:  # lessons open the console with settings in the query string (?exam=chest-pa&sid_cm=180)
+        protocol = apply_settings(protocol, {k: v for k, v in request.query_params.items() if k in FORM_KEYS})
+    except ProtocolError as problem:
+        raise HTTPException(422, str(problem)) from None
     return _console(request, db, user, _form_values(protocol, patient if patient in _patients() else "adult-male"),
                     mode=mode)
 
