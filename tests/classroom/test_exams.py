@@ -155,3 +155,18 @@ def test_lesson_try_it_links_open_consoles_with_settings(client_for, world: Worl
     assert ct.status_code == 200 and '<option value="100" selected>' in ct.text
     mri = client.get("/scanroom/mri?sequence=t1-se&tr_ms=420")
     assert mri.status_code == 200 and re.search(r'name="tr_ms"[^>]*value="420(\.0)?"', mri.text)
+
+
+def test_practice_refuses_items_of_an_open_exam(db: Session, world: World, client_for) -> None:
+    """Practice shows keys; an item of an exam being sat must not be answerable there."""
+    exam = _fixed(db, world, minutes=30)
+    exams.start_attempt(db, world.trainee, exam)
+    db.commit()
+    trainee, headers = _signed_in(client_for, "trainee")
+    item_id = exam.item_ids[0]
+    refused = trainee.post("/classroom/practice", data={"item_id": item_id, "answer": "0"}, headers=headers)
+    assert refused.status_code == 422 and "part of an exam you are sitting" in refused.text
+    assert "Expected:" not in refused.text
+    other, other_headers = _signed_in(client_for, "trainee2")  # not sitting it: practice works
+    assert other.post("/classroom/practice", data={"item_id": item_id, "answer": "0"},
+                      headers=other_headers).status_code == 200

@@ -232,7 +232,12 @@ def calibrated_bank(true: ItemParams, *, calibration_examinees: int = 2000, seed
     thetas = rng.standard_normal(calibration_examinees)
     p = probability(thetas, true.a, true.b, true.c)
     x = (rng.random(p.shape) < p).astype(float)
-    return calibrate_girth(x) if use_girth else calibrate(x, max_iter=max_iter, tol=1e-3)
+    if use_girth:
+        fitted = calibrate_girth(x)
+        if np.all(np.isfinite(fitted.a)) and np.all(np.isfinite(fitted.b)):
+            return fitted
+        # girth left an item undefined (NaN): use the EM, which always returns finite estimates
+    return calibrate(x, max_iter=max_iter, tol=1e-3)
 
 
 def simulation_bank(item_ids: Sequence[str], levels: Sequence[str], *, seed: int = 7,

@@ -147,6 +147,16 @@ def attempts_of(db: Session, user: User, exam: ClassroomExam) -> list[ClassroomA
                            .order_by(ClassroomAttempt.number)))
 
 
+def open_exam_items(db: Session, user: User) -> set[str]:
+    """Items of the person's open attempts (fixed: the form; adaptive: what has been shown)."""
+    out: set[str] = set()
+    for attempt, exam in db.execute(select(ClassroomAttempt, ClassroomExam)
+                                    .join(ClassroomExam, ClassroomExam.id == ClassroomAttempt.exam_id)
+                                    .where(ClassroomAttempt.user_id == user.id, ClassroomAttempt.status == "open")):
+        out.update(exam.item_ids if exam.kind == "fixed" else attempt.administered or [])
+    return out
+
+
 def remaining_s(attempt: ClassroomAttempt, now: datetime) -> float:
     return max(0.0, (_aware(attempt.deadline_at) - now).total_seconds())
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from scanroom.learning import exams, generated, review
 from scanroom.learning.content import Content
-from scanroom.learning.items import Item, Result, score
+from scanroom.learning.items import Item, ItemProblem, Result, score
 from scanroom.store.models import User
 from scanroom.store.models_learning import ClassroomResponse
 
@@ -48,7 +48,12 @@ def next_item(content: Content, *, objective: str = "", topic: str = "", templat
 
 def answer(db: Session, user: User, item_id: str, response: Any, now: datetime,
            content: Content | None = None) -> tuple[Item, Result]:
-    """Score a practice response, keep it, and queue the item for review if it was missed."""
+    """Score a practice response, keep it, and queue the item for review if it was missed.
+
+    Refused for an item of an exam the person is sitting: practice shows the key, and keys must not reach
+    the browser before the exam is submitted."""
+    if item_id in exams.open_exam_items(db, user):
+        raise ItemProblem("item", "This question is part of an exam you are sitting; answer it there.")
     it = exams.item(item_id, content)
     result = score(it, response)
     db.add(ClassroomResponse(user_id=user.id, item_id=item_id, context="practice", response=response,
