@@ -47,6 +47,11 @@ class ItemStats:
         return ""
 
 
+def stat_key(item_id: str) -> str:
+    """Generated items are analysed per template (``gen:<template>``): each seed is seen once or twice."""
+    return ":".join(item_id.split(":")[:2]) if item_id.startswith("gen:") else item_id
+
+
 def point_biserial(item_scores: np.ndarray, rest_scores: np.ndarray) -> float | None:
     """Pearson correlation of a 0/1 item score with the rest score (None when either has no variance)."""
     if item_scores.size < 3 or item_scores.std() == 0 or rest_scores.std() == 0:
@@ -55,12 +60,13 @@ def point_biserial(item_scores: np.ndarray, rest_scores: np.ndarray) -> float | 
 
 
 def item_analysis(db: Session, items: dict[str, Item]) -> list[ItemStats]:
-    """Statistics of every item that has responses (practice, exam and review for p; exams for the rest)."""
+    """Statistics of every item that has responses (practice, exam and review for p; exams for the rest).
+    Generated items are pooled per template."""
     responses = list(db.scalars(select(ClassroomResponse).order_by(ClassroomResponse.id)))
     by_item: dict[str, list[ClassroomResponse]] = defaultdict(list)
     sittings: dict[int, dict[str, float]] = defaultdict(dict)
     for r in responses:
-        by_item[r.item_id].append(r)
+        by_item[stat_key(r.item_id)].append(r)
         if r.context == "exam" and r.attempt_id is not None:
             sittings[r.attempt_id][r.item_id] = float(r.correct)
     totals = {a: sum(s.values()) for a, s in sittings.items()}
