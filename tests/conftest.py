@@ -86,10 +86,13 @@ def app(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _clear(engine) -> None:  # type: ignore[no-untyped-def]
+    """Empty every table between tests, except the sample gallery (seeded once per database)."""
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in KEEP_TABLES:
                 conn.execute(table.delete())
+            elif table.name == "image_instances":
+                conn.execute(table.delete().where(table.c.collection != "gallery"))
 
 
 @pytest.fixture()
