@@ -25,6 +25,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/competency/cohorts/{cohort_id}"): (PAGE_ANON, 403, 200, 200),
     ("POST", "/competency/programmes/{programme_id}/framework"): (PAGE_ANON, 403, 422, 422),
     ("POST", "/competency/programmes/{programme_id}/requirements"): (PAGE_ANON, 403, 422, 422),
+    ("POST", "/competency/programmes/{programme_id}/tasks"): (PAGE_ANON, 403, 303, 303),  # empty: no tasks set
     ("GET", "/safety/ledger"): (PAGE_ANON, 200, 200, 200),
     ("POST", "/safety/events/review"): (PAGE_ANON, 403, 422, 422),
 }

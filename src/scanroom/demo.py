@@ -78,4 +78,5 @@ def seed_demo(db: Session, data_dir: Path, *, with_images: bool = True,
         if instructor is not None:
             seed_reading_demo(db, data_dir, cohort=cohort, instructor=instructor, progress=progress)
     __import__("scanroom.learning.exams").learning.exams.seed_demo_exams(db, cohort)  # classroom: two demo exams
+    __import__("scanroom.competency.demo").competency.demo.seed_competency_demo(db, cohort)  # framework, tasks
     return {"programmes": len(DEMO_PROGRAMMES), "accounts": len(DEMO_ACCOUNTS), "images": images}

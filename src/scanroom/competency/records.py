@@ -127,6 +127,35 @@ def choose_framework(db: Session, programme: Programme, framework_id: str, actor
     return row
 
 
+def programme_task_ids(db: Session, programme: Programme | None) -> list[str]:
+    """The practical tasks a programme sets (ids of ``content/tasks``), in the order chosen."""
+    if programme is None:
+        return []
+    ids = db.scalar(select(ProgrammeFramework.task_ids).where(ProgrammeFramework.programme_id == programme.id))
+    return list(ids or [])
+
+
+def set_programme_tasks(db: Session, programme: Programme, task_ids: list[str], actor: User) -> ProgrammeFramework:
+    """Instructors set which practical tasks their programme's trainees are asked to complete."""
+    from scanroom.competency import tasks
+
+    if not may_manage_programme(db, actor, programme.id):
+        raise NotAllowed("Only instructors of this programme or an administrator can set its tasks.")
+    known = {t.id for t in tasks.all_tasks()}
+    unknown = [t for t in task_ids if t not in known]
+    if unknown:
+        raise ValidationProblem("task_ids", f"No task {', '.join(unknown)}.")
+    row = db.scalar(select(ProgrammeFramework).where(ProgrammeFramework.programme_id == programme.id))
+    if row is None:
+        row = ProgrammeFramework(programme_id=programme.id, chosen_by_id=actor.id,
+                                 framework_id=framework_for_programme(db, programme).id)
+        db.add(row)
+    row.task_ids = list(dict.fromkeys(task_ids))
+    db.flush()
+    audit.record(db, "competency.tasks", actor_id=actor.id, target=f"programme:{programme.id}", tasks=row.task_ids)
+    return row
+
+
 def add_local_requirement(db: Session, programme: Programme, *, requirement_id: str, title: str,
                           evidence: list[str], actor: User, source: str = "") -> LocalRequirement:
     """Instructors add programme-specific requirements (ids are prefixed ``local-``)."""
@@ -221,7 +250,7 @@ def status_of(framework: Framework, requirement: Requirement, evidence: list[Evi
               signoff_rows: list[SignOff]) -> RequirementStatus:
     standing, revoked = standing_signoffs(signoff_rows)
     level = max((s.level or 0 for s in standing), default=0) or None
-    if framework.kind == "milestones":
+    if framework.kind == "milestones" and not requirement.local:
         met = level is not None and level >= (framework.target_level or framework.levels or 1)
     elif standing:
         met = True

@@ -75,7 +75,7 @@ def sign_off(db: Session, *, trainee: User, requirement_id: str, signer: User, c
     framework = records.framework_for(db, trainee)
     if not framework.has(requirement_id):
         raise ValidationProblem("requirement_id", f"{requirement_id!r} is not a requirement of {framework.title}.")
-    if framework.kind == "milestones":
+    if framework.kind == "milestones" and not framework.requirement(requirement_id).local:
         top = framework.levels or 5
         if level is None or not 1 <= int(level) <= top:
             raise ValidationProblem("level", f"Choose the milestone level reached (1–{top}).")

@@ -17,7 +17,7 @@ from scanroom.store.models import Base, utcnow
 
 
 class ProgrammeFramework(Base):
-    """Which competency framework a programme follows (one per programme)."""
+    """Which competency framework a programme follows (one per programme), and the practical tasks it sets."""
 
     __tablename__ = "competency_programme_frameworks"
 
@@ -26,6 +26,7 @@ class ProgrammeFramework(Base):
     framework_id: Mapped[str] = mapped_column(String(80))
     chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     chosen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    task_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # practical tasks set for the programme
 
 
 class LocalRequirement(Base):

@@ -52,12 +52,15 @@ def _home(request: Request, db: Session, user: User, *, errors: dict[str, str] |
                                "errors": errors or {}, "evidence_kinds": frameworks.EVIDENCE_KINDS}
     if user.role == Role.TRAINEE:
         record = records.competency_record(db, user)
-        context.update(record=record, counts=records.summary(record), attempts=tasks.attempts_of(db, user)[:20])
+        set_ids = records.programme_task_ids(db, record.programme)
+        context.update(record=record, counts=records.summary(record), attempts=tasks.attempts_of(db, user)[:20],
+                       set_tasks=[t for t in tasks.all_tasks() if t.id in set_ids])
     else:
         cohorts = cohorts_taught_by(db, user)
         programmes = {c.programme.id: c.programme for c in cohorts}
         context.update(cohorts=cohorts, programmes=[(p, records.framework_for_programme(db, p),
-                                                     records.chosen_framework_id(db, p)) for p in programmes.values()])
+                                                     records.chosen_framework_id(db, p),
+                                                     records.programme_task_ids(db, p)) for p in programmes.values()])
     return render(request, "competency/index.html", context, status_code=status_code)
 
 
@@ -227,6 +230,19 @@ def programme_framework(request: Request, programme_id: int, framework_id: Annot
     programme = _programme_or_404(db, user, programme_id)
     try:
         records.choose_framework(db, programme, framework_id, user)
+    except ValidationProblem as problem:
+        return _home(request, db, user, errors={f"{problem.field}-{programme_id}": problem.message},
+                     status_code=422)
+    return RedirectResponse("/competency#programmes", status_code=303)
+
+
+@router.post("/competency/programmes/{programme_id}/tasks", include_in_schema=False)
+async def programme_tasks(request: Request, programme_id: int, user: User = Depends(require_instructor),
+                          db: Session = DB) -> Response:
+    programme = _programme_or_404(db, user, programme_id)
+    chosen = [str(v) for v in (await request.form()).getlist("task_id")]
+    try:
+        records.set_programme_tasks(db, programme, chosen, user)
     except ValidationProblem as problem:
         return _home(request, db, user, errors={f"{problem.field}-{programme_id}": problem.message},
                      status_code=422)
