@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,9 +15,11 @@ from scanroom.competency.demo import DEMO_TASKS, seed_competency_demo
 from scanroom.store.models import Modality, Programme, User
 from scanroom.store.models_competency import SignOff
 from tests.conftest import World, csrf_of
+from tests.test_cli import run_cli
 
 
-def test_demo_seeding_is_idempotent(db: Session, world: World, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_demo_seeding_is_idempotent(db: Session, world: World, client_for, database_url: str,  # type: ignore[no-untyped-def]
+                                    tmp_path: Path) -> None:
     trainee = db.get(User, world.trainee.id)
     assert trainee is not None
     trainee.username = "trainee"  # the demo's names (the world already uses them)
@@ -27,6 +32,15 @@ def test_demo_seeding_is_idempotent(db: Session, world: World, client_for) -> No
     home = client_for("trainee").get("/competency")
     assert 'id="set-tasks"' in home.text and "AP pelvis in resus" in home.text
     assert "gpc-cpr" in records.competency_record(db, world.trainee).met_ids
+    if database_url.startswith("sqlite"):  # the CLI export reads the same database
+        env = {"SCANROOM_DATABASE_URL": database_url, "SCANROOM_VAR_DIR": str(tmp_path)}
+        out = tmp_path / "record.pdf"
+        done = run_cli("competency", "record", "export", "trainee", "--out", str(out), env_extra=env, cwd=tmp_path)
+        assert done.returncode == 0 and "1 of 80 requirements met" in done.stdout, done.stderr
+        text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
+        assert "Competency record: Trainee" in text and "CPR/BLS certified" in text
+        bad = run_cli("competency", "record", "export", "trainee", "--out", str(tmp_path / "x.txt"), env_extra=env)
+        assert bad.returncode == 1 and bad.stderr.startswith("scanroom: error:")
 
 
 def test_programme_framework_tasks_and_local_requirements(db: Session, world: World, client_for) -> None:  # type: ignore[no-untyped-def]
