@@ -236,8 +236,11 @@ def _spec(i: int, seed: int, exam: str, abnormal: bool, target: str, max_lesions
 
 # ----------------------------------------------------------------------------------------------- building
 
-def build_case(spec: SyntheticCaseSpec, *, max_tries: int = 4) -> SyntheticCase:
+def build_case(spec: SyntheticCaseSpec, *, max_tries: int = 4, measure: bool = True) -> SyntheticCase:
     """Acquire the case and read its truth back from the image.
+
+    ``measure=False`` skips the lesion-free twin (half the time of an abnormal case): findings keep their
+    positions and acceptance radii but get no signal/contrast, and the case keeps its target difficulty.
 
     When two lesions of one case project onto each other (their acceptance circles overlap, so a single
     mark could claim both) the patient seed is moved on by one and the case acquired again — a fixed,
@@ -266,7 +269,7 @@ def build_case(spec: SyntheticCaseSpec, *, max_tries: int = 4) -> SyntheticCase:
         timings["acquire"] += t1 - t0
         field_mask = lung_field(acquisition)
         twin = None
-        if spec.lesions:  # the same patient and exposure without the lesions: the exact lesion signal
+        if spec.lesions and measure:  # the same patient and exposure without the lesions: the lesion signal
             twin = acquire(spec.modality, patient.model_copy(update={"lesions": ()}), protocol).images[0]
         t_twin = time.perf_counter()
         timings["twin"] = timings.get("twin", 0.0) + t_twin - t1
@@ -280,6 +283,8 @@ def build_case(spec: SyntheticCaseSpec, *, max_tries: int = 4) -> SyntheticCase:
         raise ValueError(f"Case {spec.case_key}: could not place its lesions apart in {max_tries} tries "
                          f"({last_error}).")
     t2 = time.perf_counter()
+    if not measure:
+        findings = [replace(f, difficulty=spec.target_difficulty) for f in findings]
     difficulty = _case_difficulty(findings, spec.target_difficulty)
     history, question, diagnosis, points, tags = _words(spec, findings)
     timings["text"] = time.perf_counter() - t2
@@ -358,7 +363,7 @@ def _findings(acquisition: Acquisition, field_mask: np.ndarray, twin: np.ndarray
         y, x = float(rows.mean()), float(cols.mean())
         r_eq = math.sqrt(mask.sum() / math.pi)
         radius = max(ACCEPT_FACTOR * r_eq, ACCEPT_MIN_MM / pixel)
-        m = measure_lesion(image, background, x, y, r_eq)
+        m = measure_lesion(image, background, x, y, r_eq) if twin is not None else LesionMeasure(0, 1, 1, 0, 0)
         truth = truths.get(name)
         lesion_type = getattr(truth, "lesion_id", name.rsplit("-", 1)[0])
         size_mm = float(getattr(truth, "size_mm", 2 * r_eq * pixel))
@@ -530,8 +535,3 @@ def _fleischner_solid(size_mm: float) -> str:
 def _kind_text(f: Finding) -> str:
     return {"lung-nodule": "solid pulmonary nodule", "ggo-nodule": "ground-glass nodule",
             "calcified-nodule": "calcified granuloma"}.get(f.lesion_type, f.lesion_type.replace("-", " "))
-
-
-def with_seed(spec: SyntheticCaseSpec, seed: int) -> SyntheticCaseSpec:
-    """The same case plan with another patient seed (lesions land elsewhere)."""
-    return replace(spec, seed=seed)
