@@ -92,3 +92,27 @@ def test_wrong_exam_and_late_finish_are_scored() -> None:
     result = rubric.score(TASK, [(late, "")], started_at=START)
     assert result.lost()["exam"] == POINTS["exam"] and result.lost()["time"] == POINTS["time"]
     assert rubric.score(TASK, [], started_at=START).score == 0.0
+
+
+# What a competent radiographer sets for each X-ray task: the exam's preset, except for the five-year-old's hand
+# (collimate to the small hand, about 70% of the adult mAs).
+IDEAL = {"hand-child": {"field_cm": "15x19", "mas": 0.7}}
+
+
+@pytest.mark.parametrize("task_id", [t.id for t in tasks.all_tasks()
+                                     if t.modality == "xray" and t.id != "chest-pa-outpatient"])
+def test_every_xray_task_can_be_done_with_full_marks(task_id: str) -> None:
+    task = tasks.get_task(task_id)
+    preset = get_scanner("xray").preset(str(task.expected["exam"]))
+    protocol = apply_settings(preset, IDEAL.get(task_id, {}))
+    summary = acquire("xray", PatientRequest(patient_id=task.patient_id, lesions=task.lesions), protocol).summary()
+    made = Made(str(task.expected["exam"]), protocol.model_dump(mode="json"), summary["dose"], summary["quality"],
+                summary["feedback"], START + timedelta(minutes=3))
+    answers = {c.id: c.answer for c in task.checks}
+    assert rubric.score(task, [(made, "")], started_at=START, answers=answers).score == 100.0
+    if task_id == "hand-child":  # the adult hand preset on a child: too wide a field and too much exposure
+        adult = acquire("xray", PatientRequest(patient_id="child-5y"), preset).summary()
+        as_adult = Made("hand-pa", preset.model_dump(mode="json"), adult["dose"], adult["quality"], adult["feedback"],
+                        START + timedelta(minutes=3))
+        lost = rubric.score(task, [(as_adult, "")], started_at=START, answers=answers).lost()
+        assert set(lost) == {"collimation", "exposure"}
