@@ -71,7 +71,7 @@ def test_late_submission_is_refused_and_attempt_kept(db: Session, world: World) 
 def test_adaptive_test_reports_theta_se_and_pass(db: Session, world: World) -> None:
     exam = exams.create_exam(db, world.instructor, cohort_id=world.cohort.id, title="CAT", kind="adaptive",
                              blueprint={"physics": 1, "acquisition": 1}, time_limit_min=30, cut_score=0.0,
-                             target_se=0.5, max_items=12)
+                             target_se=0.6, max_items=8)
     attempt = exams.start_attempt(db, world.trainee, exam, T0)
     steps = 0
     while attempt.status == "open":
@@ -82,9 +82,9 @@ def test_adaptive_test_reports_theta_se_and_pass(db: Session, world: World) -> N
             response = {"x": 1, "y": 1} if current[0].type == "hotspot" else ["?"] * len(current[0].key)
         exams.save_answer(db, exam, attempt, current[0].item_id, response, T0 + timedelta(minutes=1))
         steps += 1
-    assert 3 <= steps <= 12
+    assert 3 <= steps <= 8
     assert attempt.theta is not None and attempt.se is not None
-    assert attempt.se <= 0.5 or steps == 12
+    assert attempt.se <= 0.6 or steps == 8
     assert attempt.passed == (attempt.theta >= 0.0)
     assert len(set(attempt.administered)) == len(attempt.administered)
 

@@ -17,8 +17,8 @@ def _responses(params: irt.ItemParams, persons: int, seed: int) -> np.ndarray:
 
 
 def test_em_agrees_with_girth_and_recovers_parameters() -> None:
-    true = cat.generating_parameters(["entry"] * 10 + ["intermediate"] * 10 + ["advanced"] * 10, seed=3)
-    x = _responses(true, 1500, seed=4)
+    true = cat.generating_parameters(["entry"] * 8 + ["intermediate"] * 8 + ["advanced"] * 8, seed=3)
+    x = _responses(true, 1200, seed=4)
     ours = irt.calibrate(x, tol=1e-3)
     theirs = irt.calibrate_girth(x)
     assert np.corrcoef(ours.b, theirs.b)[0, 1] > 0.99
@@ -28,8 +28,8 @@ def test_em_agrees_with_girth_and_recovers_parameters() -> None:
 
 
 def test_em_handles_sparse_data_and_3pl() -> None:
-    true = irt.ItemParams(np.full(12, 1.4), np.linspace(-1.5, 1.5, 12), np.full(12, 0.2))
-    x = _responses(true, 1500, seed=5)
+    true = irt.ItemParams(np.full(10, 1.4), np.linspace(-1.5, 1.5, 10), np.full(10, 0.2))
+    x = _responses(true, 1200, seed=5)
     x[np.random.default_rng(6).random(x.shape) < 0.3] = np.nan  # 30% not administered
     fitted = irt.calibrate(x, "3PL", tol=1e-3)
     assert np.corrcoef(fitted.b, true.b)[0, 1] > 0.97
