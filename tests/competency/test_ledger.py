@@ -80,6 +80,8 @@ def test_staff_dose_accumulates_and_crosses_the_investigation_level(db: Session,
     assert (totals.attempt_exposures, totals.repeats, dict(totals.repeat_reasons)) == (3, 1, {"positioning": 1})
     assert totals.repeat_rate == pytest.approx(1 / 3)
     assert [e.kind for e in over.events].count("repeat") == 1
+    assert over.repeat_reasons() == {"positioning": 1}
+    assert dose_ledger.totals_as_rows(over)[0]["repeat_reasons"] == "positioning 1"
 
 
 def test_staff_limit_and_jurisdictions() -> None:

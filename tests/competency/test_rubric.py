@@ -78,6 +78,13 @@ def test_each_scripted_error_loses_exactly_its_points(error: str) -> None:
         assert "Collimation too wide" in next(i.message for i in result.items if i.criterion == "collimation")
 
 
+def test_a_di_between_one_and_three_costs_half_the_exposure_points() -> None:
+    over = expose(mas=3.0)  # twice the preset mAs: DI about +2.4, DAP about twice the DRL
+    assert 1 < over.dose["di"] <= 3
+    result = rubric.score(TASK, [(over, "")], started_at=START)
+    assert result.lost() == {"exposure": POINTS["exposure"] / 2, "dose": POINTS["dose"]}
+
+
 def test_a_repeat_costs_its_points_and_reports_the_reason() -> None:
     ideal = expose()
     result = rubric.score(TASK, [(expose(side_marker="none"), ""), (ideal, "marker")], started_at=START)

@@ -54,6 +54,9 @@ def show(jurisdiction: str = JURISDICTION, investigation_level: float | None = L
                        f"{row['effective_msv']:>9.4f}{row['above_drl']:>6}{row['staff_msv']:>11.5f}"
                        f"{row['repeats']:>5} ({100 * row['repeat_rate']:.0f}%)")
         typer.echo(f"limits: {ledger.limits.title}; investigation level {ledger.investigation_level_msv:g} mSv/year")
+        reasons = ledger.repeat_reasons()
+        typer.echo(f"repeat rate in task attempts: {100 * ledger.overall_repeat_rate():.0f}%"
+                   + (f" (reasons: {', '.join(f'{r} {n}' for r, n in reasons.most_common())})" if reasons else ""))
         for event in ledger.events:
             state = "reviewed" if event.key in ledger.reviews else "OPEN"
             user = ledger.users.get(event.trainee_id)

@@ -7,6 +7,10 @@ screening decisions. Patient doses are checked against the DRLs the simulators a
 ``physics/ct/dose.py``); cumulative staff dose per trainee and calendar year against a configured
 investigation level and the selected jurisdiction's annual limit (``safety/limits.py``). Flagged events are
 reviewed by an instructor (``SafetyReview``); reviewed events stay listed, marked as reviewed.
+
+Staff dose is estimated only where a task's scenario has staff in the room (mobile or trauma radiography) and
+is attributed to the trainee, who stands with them at the scenario's distance (a mobile unit's exposure cable
+keeps the operator about 2 m from the patient); CT and MR staff are outside the room during the scan.
 """
 
 from __future__ import annotations
@@ -214,6 +218,13 @@ class Ledger:
         exposures = sum(t.attempt_exposures for t in self.totals.values())
         return sum(t.repeats for t in self.totals.values()) / exposures if exposures else 0.0
 
+    def repeat_reasons(self) -> Counter[str]:
+        """Reasons for repeats across every trainee in the ledger (reject analysis)."""
+        total: Counter[str] = Counter()
+        for t in self.totals.values():
+            total.update(t.repeat_reasons)
+        return total
+
 
 def exposures_from_db(db: Session, trainee_ids: Sequence[int], since: datetime | None = None,
                       until: datetime | None = None) -> list[Exposure]:
@@ -302,5 +313,6 @@ def totals_as_rows(ledger: Ledger) -> list[dict[str, Any]]:
         rows.append({"trainee": user.username if user else str(trainee_id), "exposures": t.exposures,
                      "dap_gycm2": t.dap_gycm2, "dlp_mgycm": t.dlp_mgycm, "effective_msv": t.effective_msv,
                      "above_drl": t.above_drl, "staff_msv": sum(staff.values()) / 1000.0,
-                     "repeats": t.repeats, "repeat_rate": t.repeat_rate})
+                     "repeats": t.repeats, "repeat_rate": t.repeat_rate,
+                     "repeat_reasons": ", ".join(f"{reason} {n}" for reason, n in t.repeat_reasons.most_common())})
     return rows
