@@ -362,7 +362,8 @@ def response_from_form(item: Item, form: Mapping[str, Any], prefix: str = "") ->
         x, y = form.get(f"{name}_x"), form.get(f"{name}_y")
         return {"x": x, "y": y} if x not in (None, "") and y not in (None, "") else None
     if item.type == "labelling":
-        return [str(form.get(f"{prefix}marker_{m}", "")) for m in range(len(item.key))]
+        names = [str(form.get(f"{prefix}marker_{m}", "") or "") for m in range(len(item.key))]
+        return names if any(names) else None
     value = form.get(name)
     if item.type == "single":
         return int(str(value)) if str(value or "").isdigit() else None

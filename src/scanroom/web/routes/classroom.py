@@ -416,7 +416,8 @@ def _instructor_context(db: Session, user: User) -> dict[str, Any]:
     topics = sorted({i.topic for i in items.values()})
     available = {t: sum(1 for i in items.values() if i.topic == t) for t in topics}
     return {"cohorts": cohorts, "exams": exam_rows, "analysis": analysis, "items": items, "topics": topics,
-            "available": available, "errors": {}, "values": {}, "content": content}
+            "available": available, "errors": {}, "values": {}, "content": content,
+            "templates": generated.TEMPLATES}
 
 
 @router.get("/classroom/instructor", response_class=HTMLResponse, include_in_schema=False)

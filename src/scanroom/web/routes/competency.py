@@ -7,11 +7,13 @@ the cohorts they teach; an admin everyone's. Anything else is 404.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -203,6 +205,102 @@ def signoff_revoke(request: Request, signoff_id: int, reason: Annotated[str, For
     except NotAllowed as refusal:
         raise HTTPException(403, str(refusal)) from None
     return RedirectResponse(f"/competency/trainees/{trainee.id}#req-{original.requirement_id}", status_code=303)
+
+
+# ----------------------------------------------------------------------------- JSON API
+
+class EvidenceOut(BaseModel):
+    kind: str
+    ref: str
+    score: float | None
+    passed: bool
+    at: datetime
+
+
+class SignOffOut(BaseModel):
+    id: int
+    signed_by: str
+    signed_at: datetime
+    level: int | None
+    comment: str
+    content_hash: str
+
+
+class RequirementOut(BaseModel):
+    id: str
+    title: str
+    section: str
+    category: str
+    accepts: list[str]
+    source: str
+    status: str
+    date: datetime | None
+    level: int | None
+    evidence: list[EvidenceOut]
+    signoffs: list[SignOffOut]
+    revoked: int
+
+
+class RuleOut(BaseModel):
+    id: str
+    description: str
+    required: int
+    achieved: int
+    satisfied: bool
+
+
+class RecordOut(BaseModel):
+    trainee: str
+    framework: str
+    framework_title: str
+    programme: str | None
+    met: int
+    total: int
+    complete: bool
+    shortfall: int
+    rules: list[RuleOut]
+    requirements: list[RequirementOut]
+
+
+class FrameworkOut(BaseModel):
+    id: str
+    title: str
+    kind: str
+    modality: str
+    version: str
+    requirements: int
+    rules: list[str]
+    sources: list[dict[str, str]]
+
+
+@router.get("/api/v1/competency/frameworks", response_model=list[FrameworkOut], tags=["competency"])
+def api_frameworks(_user: User = Depends(current_user)) -> list[FrameworkOut]:
+    """Every competency framework Scanroom ships, with its rules and sources."""
+    return [FrameworkOut(id=f.id, title=f.title, kind=f.kind, modality=f.modality, version=f.version,
+                         requirements=len(f.requirements), rules=[r.description for r in f.rules],
+                         sources=list(f.sources)) for f in frameworks.all_frameworks()]
+
+
+@router.get("/api/v1/competency/trainees/{trainee_id}/record", response_model=RecordOut, tags=["competency"])
+def api_record(trainee_id: int, user: User = Depends(current_user), db: Session = DB) -> RecordOut:
+    """A trainee's competency record (own, a taught trainee's, or any for an admin; otherwise 404)."""
+    trainee = _trainee_or_404(db, user, trainee_id)
+    record = records.competency_record(db, trainee)
+    counts = records.summary(record)
+    return RecordOut(
+        trainee=trainee.username, framework=record.framework.id, framework_title=record.framework.title,
+        programme=record.programme.name if record.programme else None, met=counts["met"], total=counts["total"],
+        complete=counts["complete"], shortfall=counts["shortfall"],
+        rules=[RuleOut(id=r.rule.id, description=r.rule.description, required=r.required, achieved=r.achieved,
+                       satisfied=r.satisfied) for r in record.rule_results],
+        requirements=[RequirementOut(
+            id=i.requirement.id, title=i.requirement.title, section=i.requirement.section,
+            category=i.requirement.category, accepts=list(i.requirement.evidence), source=i.requirement.source,
+            status=i.status, date=i.date, level=i.level,
+            evidence=[EvidenceOut(kind=e.kind, ref=e.ref, score=e.score, passed=e.passed, at=e.at) for e in i.evidence],
+            signoffs=[SignOffOut(id=s.id, signed_by=s.signed_by_name, signed_at=s.signed_at, level=s.level,
+                                 comment=s.comment, content_hash=s.content_hash) for s in i.signoffs],
+            revoked=len(i.revoked)) for i in record.items])
 
 
 # ----------------------------------------------------------------------------- cohorts and programmes
