@@ -27,6 +27,8 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/competency/programmes/{programme_id}/requirements"): (PAGE_ANON, 403, 422, 422),
     ("POST", "/competency/programmes/{programme_id}/tasks"): (PAGE_ANON, 403, 303, 303),  # empty: no tasks set
     ("GET", "/safety/ledger"): (PAGE_ANON, 200, 200, 200),
+    ("GET", "/api/v1/competency/frameworks"): (401, 200, 200, 200),
+    ("GET", "/api/v1/competency/trainees/{trainee_id}/record"): (401, 200, 200, 200),
     ("POST", "/safety/events/review"): (PAGE_ANON, 403, 422, 422),
 }
 

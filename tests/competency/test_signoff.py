@@ -87,6 +87,10 @@ def test_a_trainee_cannot_sign_off_or_see_another_record(db: Session, world: Wor
     assert trainee.get(f"/competency/trainees/{world.trainee.id}").status_code == 200
     for path in ("", "/record.csv", "/record.pdf"):
         assert trainee.get(f"/competency/trainees/{world.trainee2.id}{path}").status_code == 404
+    assert trainee.get(f"/api/v1/competency/trainees/{world.trainee2.id}/record").status_code == 404
+    own = trainee.get(f"/api/v1/competency/trainees/{world.trainee.id}/record").json()
+    assert (own["framework"], own["total"], own["met"]) == ("arrt-radiography-2022", 80, 0)
+    assert {r["id"] for r in own["rules"]} >= {"electives-head", "electives-fluoroscopy"}
     assert client_for("instructor").get(f"/competency/trainees/{world.outsider.id}").status_code == 404
     assert db.scalar(select(SignOff.id)) is None
 
