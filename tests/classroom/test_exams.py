@@ -170,3 +170,14 @@ def test_practice_refuses_items_of_an_open_exam(db: Session, world: World, clien
     other, other_headers = _signed_in(client_for, "trainee2")  # not sitting it: practice works
     assert other.post("/classroom/practice", data={"item_id": item_id, "answer": "0"},
                       headers=other_headers).status_code == 200
+
+
+def test_demo_seeds_a_fixed_form_and_an_adaptive_test(db: Session, world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from scanroom.demo import seed_demo
+    from scanroom.store.models_learning import ClassroomExam
+
+    seed_demo(db, tmp_path, with_images=False)
+    seed_demo(db, tmp_path, with_images=False)  # idempotent
+    db.commit()
+    kinds = sorted(e.kind for e in db.query(ClassroomExam).filter_by(cohort_id=world.cohort.id))
+    assert kinds == ["adaptive", "fixed"]
