@@ -145,3 +145,15 @@ def test_cli_lint_fails_with_file_and_line_and_stats_prints_counts(tmp_path: Pat
                     "rubric:\n  - {criterion: flair, points: 5}\n")
     bad_task = run_cli("competency", "lint", str(task), cwd=tmp_path)
     assert bad_task.returncode == 1 and f"{task}:10: rubric criterion must be one of" in bad_task.stderr
+
+
+def test_task_lint_checks_what_the_task_names(tmp_path: Path) -> None:
+    text = (Path(tasks.CONTENT_DIR) / "chest-pa-outpatient.yaml").read_text()
+    broken = (text.replace("[chest-routine]", "[chest-rotine]").replace("patient_id: adult-male", "patient_id: robot")
+              .replace("exam: chest-pa", "exam: chest-ap"))
+    with pytest.raises(tasks.TaskError) as caught:
+        tasks.parse(broken, "t.yaml")
+    messages = [m for _f, _l, m in caught.value.problems]
+    assert "requirements: arrt-radiography-2022 has no requirement 'chest-rotine'" in messages
+    assert "scenario: no digital patient 'robot'" in messages
+    assert "expected: the xray room has no 'chest-ap'" in messages

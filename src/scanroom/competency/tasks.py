@@ -167,12 +167,59 @@ def parse(text: str, filename: str = "<task>") -> Task:
     if not data.get("sources"):
         problems.append((filename, top, "a task lists its sources"))
     requirements = data["requirements"] if isinstance(data["requirements"], dict) else {}
+    if not problems:
+        _cross_check(data, modality, scenario, requirements, top, problem)
     if problems:
         raise TaskError(problems)
     return Task(str(data["id"]), str(data["title"]), modality,
                 {str(k): tuple(str(r) for r in v) for k, v in requirements.items() if k != LINE_KEY},
                 _strip(scenario), str(data["request"]), _strip(data["expected"]), tuple(_strip(rubric)),
                 float(data.get("pass_mark", 80)), tuple(str(s) for s in data["sources"]), tuple(checks), filename)
+
+
+def _cross_check(data: dict[str, Any], modality: str, scenario: dict[str, Any], requirements: dict[str, Any],
+                 top: int, problem: Any) -> None:
+    """What the task names must exist: frameworks and requirements, the patient and lesions, the exam or
+    protocol, the MR screening case — a typo would otherwise only show when an attempt is scored."""
+    from scanroom.competency import frameworks
+    from scanroom.physics.patients import list_lesion_types, list_patients
+    from scanroom.safety import mr_screening
+    from scanroom.scanner.base import ProtocolError
+    from scanroom.scanner.registry import get_scanner
+
+    rline = int(requirements.get(LINE_KEY, top))
+    for framework_id, ids in requirements.items():
+        if framework_id == LINE_KEY:
+            continue
+        try:
+            framework = frameworks.get(str(framework_id))
+        except (KeyError, frameworks.FrameworkError):
+            problem(rline, f"requirements: no framework {framework_id!r}")
+            continue
+        for rid in ids or []:
+            if not framework.has(str(rid)):
+                problem(rline, f"requirements: {framework_id} has no requirement {rid!r}")
+    sline = int(scenario.get(LINE_KEY, top))
+    if scenario.get("patient_id") not in {p.patient_id for p in list_patients()}:
+        problem(sline, f"scenario: no digital patient {scenario.get('patient_id')!r}")
+    known_lesions = {t.lesion_id for t in list_lesion_types()}
+    for lesion in scenario.get("lesions") or []:
+        if lesion not in known_lesions:
+            problem(sline, f"scenario: no lesion type {lesion!r}")
+    if modality == "mri":
+        try:
+            mr_screening.get_case(str(scenario.get("mr_case")))
+        except KeyError:
+            problem(sline, f"scenario: no MR screening case {scenario.get('mr_case')!r}")
+    expected = data.get("expected") or {}
+    eline = int(expected.get(LINE_KEY, top)) if isinstance(expected, dict) else top
+    presets = [expected.get("exam")] if modality == "xray" else [expected.get("protocol")] if modality == "ct" \
+        else list(expected.get("sequences") or [])
+    for preset in presets:
+        try:
+            get_scanner(modality).preset(str(preset))
+        except ProtocolError:
+            problem(eline, f"expected: the {modality} room has no {preset!r}")
 
 
 def task_files(directory: Path | None = None) -> list[Path]:
