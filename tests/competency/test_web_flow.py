@@ -64,6 +64,9 @@ def test_chest_pa_task_end_to_end(client_for, world: World, db: Session) -> None
     assert "Competency record: Trainee" in text and "Chest routine" in text and "practical 95%" in text
     csv_text = trainee.get(f"/competency/trainees/{world.trainee.id}/record.csv").text
     assert "chest-routine,Chest routine,mandatory,in-progress" in csv_text
+    dashboard = instructor.get(f"/competency/cohorts/{world.cohort.id}")
+    assert 'id="task-score-chart"' in dashboard.text and "<polyline" in dashboard.text
+    assert "trainee: 1 submitted, last 95%" in dashboard.text
     ledger = instructor.get("/safety/ledger")
     assert ledger.status_code == 200 and 'data-trainee="trainee"' in ledger.text
 

@@ -23,7 +23,7 @@ from scanroom.accounts.service import NotAllowed, ValidationProblem, cohorts_tau
 from scanroom.competency import frameworks, rules
 from scanroom.competency.frameworks import EVIDENCE_KINDS, SLUG, Framework, Requirement
 from scanroom.store.models import Cohort, Enrolment, EnrolmentRole, Modality, Programme, Role, User, utcnow
-from scanroom.store.models_competency import Evidence, LocalRequirement, ProgrammeFramework, SignOff
+from scanroom.store.models_competency import Evidence, LocalRequirement, ProgrammeFramework, SignOff, TaskAttempt
 
 DEFAULT_FRAMEWORK = {
     Modality.RADIOGRAPHY: "arrt-radiography-2022", Modality.CT: "arrt-ct-postprimary",
@@ -302,6 +302,7 @@ class CohortDashboard:
     framework: Framework
     rows: list[CohortRow]
     missing: list[tuple[Requirement, int]]  # requirement, trainees not yet met (most-missed first)
+    task_scores: dict[int, list[float]] = field(default_factory=dict)  # trainee id -> submitted attempt scores (%)
 
     def section_progress(self) -> list[tuple[str, list[tuple[str, int, int]]]]:
         """Per section: (trainee name, met, total), for the heat map."""
@@ -332,7 +333,14 @@ def cohort_dashboard(db: Session, viewer: User, cohort_id: int) -> CohortDashboa
     counts = {r.id: sum(1 for row in rows if r.id not in row.record.met_ids) for r in framework.requirements}
     missing = sorted(((r, counts[r.id]) for r in framework.requirements if counts[r.id]),
                      key=lambda pair: -pair[1])
-    return CohortDashboard(cohort, framework, rows, missing)
+    scores: dict[int, list[float]] = defaultdict(list)
+    if trainees:
+        for attempt in db.scalars(select(TaskAttempt).where(TaskAttempt.trainee_id.in_([t.id for t in trainees]),
+                                                            TaskAttempt.status == "submitted")
+                                  .order_by(TaskAttempt.submitted_at, TaskAttempt.id)):
+            if attempt.score is not None and attempt.max_score:
+                scores[attempt.trainee_id].append(100.0 * attempt.score / attempt.max_score)
+    return CohortDashboard(cohort, framework, rows, missing, dict(scores))
 
 
 def summary(record: CompetencyRecord) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from scanroom.competency import export, frameworks, records, signoff, tasks
 from scanroom.competency.rubric import TITLES
 from scanroom.store.models import Programme, Role, User
 from scanroom.store.models_competency import SignOff, TaskAttempt
+from scanroom.web import charts
 from scanroom.web.deps import DB, client_ip, current_user, require_instructor, require_trainee
 from scanroom.web.templating import render
 
@@ -312,7 +313,13 @@ def cohort_dashboard(request: Request, cohort_id: int, user: User = Depends(requ
         dashboard = records.cohort_dashboard(db, user, cohort_id)
     except LookupError:
         raise HTTPException(404, "No such cohort among those you teach.") from None
-    return render(request, "competency/cohort.html", {"dashboard": dashboard})
+    names = {row.trainee.id: row.trainee.full_name or row.trainee.username for row in dashboard.rows}
+    series = [charts.Series(names.get(trainee_id, str(trainee_id)), [(i + 1, v) for i, v in enumerate(values)])
+              for trainee_id, values in dashboard.task_scores.items()]
+    score_chart = charts.line_chart(series, title="Practical task scores, in the order submitted",
+                                    x_label="attempt", y_label="score (%)", y_max=100.0,
+                                    x_max=float(max((len(s.points) for s in series), default=1))) if series else None
+    return render(request, "competency/cohort.html", {"dashboard": dashboard, "score_chart": score_chart})
 
 
 def _programme_or_404(db: Session, user: User, programme_id: int) -> Programme:
