@@ -14,6 +14,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/classroom"): (PAGE_ANON, 200, 200, 200),
     ("GET", "/classroom/lessons/{lesson_id}"): (PAGE_ANON, 200, 200, 200),
     ("GET", "/classroom/lessons/{lesson_id}/figures/{name}"): (PAGE_ANON, 404, 404, 404),
+    ("POST", "/classroom/lessons/{lesson_id}/facts"): (PAGE_ANON, 303, 303, 303),
     ("GET", "/classroom/items/{item_id}/image.png"): (PAGE_ANON, 200, 200, 200),
     ("GET", "/classroom/practice"): (PAGE_ANON, 200, 200, 200),
     ("POST", "/classroom/practice"): (PAGE_ANON, 404, 404, 404),

@@ -137,3 +137,19 @@ def test_calibration_from_exam_responses(db: Session, world: World) -> None:
     fitted = {row.item_id: row for row in db.query(ClassroomItemParams)}
     b = np.array([fitted[f"cal-{j}"].b for j in range(4)])
     assert np.all(np.diff(b) > 0) and np.abs(b - true.b).max() < 0.45
+
+
+def test_key_facts_reviewed_with_fsrs(fixture_content: Path, client_for, world: World) -> None:
+    client = client_for("trainee")
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    assert "Add them to my review" in client.get("/classroom/lessons/xray-inverse-square").text
+    added = client.post("/classroom/lessons/xray-inverse-square/facts", headers=headers)
+    assert added.status_code == 303
+    page = client.get("/classroom/review")
+    assert "Air kerma at twice the distance" in page.text and "A quarter" not in page.text  # back hidden
+    card_id = page.text.split('action="/classroom/review/')[1].split('"')[0]
+    revealed = client.post(f"/classroom/review/{card_id}", headers=headers)
+    assert "A quarter: K ∝ 1/d²" in revealed.text
+    rated = client.post(f"/classroom/review/{card_id}", data={"rating": "easy"}, headers=headers)
+    assert rated.status_code == 303
+    assert "mAs to keep receptor exposure" in client.get("/classroom/review").text  # the second fact is next

@@ -75,6 +75,11 @@ class Lesson:
     body_line: int = 1
     try_it: dict[str, Any] | None = None
     read_it: dict[str, Any] | None = None
+    key_facts: tuple[tuple[str, str], ...] = ()  # (front, back) cards for spaced review
+
+    def fact(self, number: int) -> tuple[str, str] | None:
+        """Key fact ``number`` (1-based), the card ``fact:<lesson-id>:<number>``."""
+        return self.key_facts[number - 1] if 1 <= number <= len(self.key_facts) else None
 
     @property
     def try_it_url(self) -> str | None:
@@ -253,6 +258,18 @@ def _load_lesson(root: Path, path: Path, problems: list[Problem]) -> Lesson | No
                                 or not read_it["tags"]):
         add("read_it", "read_it must be {tags: [tag, ...]}")
         read_it = None
+    facts: list[tuple[str, str]] = []
+    raw_facts = meta.get("key_facts") or []
+    if not isinstance(raw_facts, list):
+        add("key_facts", "key_facts must be a list of {front, back}")
+        raw_facts = []
+    for n, raw in enumerate(raw_facts):
+        if not isinstance(raw, Mapping) or not all(isinstance(raw.get(k), str) and raw[k].strip()
+                                                   for k in ("front", "back")):
+            add("key_facts", "each key fact needs a front and a back",
+                yamlines.line_of(raw_facts, n, yamlines.line_of(meta, "key_facts")))
+            continue
+        facts.append((raw["front"].strip(), raw["back"].strip()))
     minutes = meta.get("minutes", 10)
     if not isinstance(minutes, int) or not 1 <= minutes <= 240:
         add("minutes", f"minutes must be a whole number 1–240, got {minutes!r}")
@@ -268,7 +285,8 @@ def _load_lesson(root: Path, path: Path, problems: list[Problem]) -> Lesson | No
                   modality=str(meta["modality"]), topic=str(meta["topic"]), level=str(meta["level"]),
                   minutes=int(minutes), objectives=tuple(objectives), sources=tuple(str(s) for s in sources),
                   body=body, path=rel, body_line=body_line, try_it=try_it,
-                  read_it={"tags": [str(t) for t in read_it["tags"]]} if read_it else None)
+                  read_it={"tags": [str(t) for t in read_it["tags"]]} if read_it else None,
+                  key_facts=tuple(facts))
 
 
 def _check_links(content: Content, raw_bodies: dict[str, tuple[str, str, int]]) -> None:
@@ -400,6 +418,18 @@ def _signature(root: Path) -> tuple[Any, ...]:
 @lru_cache(maxsize=4)
 def _cached(root: str, signature: tuple[Any, ...]) -> Content:
     return load(Path(root))
+
+
+def find_fact(content: Content, card_id: str) -> tuple[Lesson, int, str, str] | None:
+    """The lesson and (front, back) of a key-fact card id ``fact:<lesson-id>:<n>``."""
+    parts = card_id.split(":")
+    if len(parts) != 3 or parts[0] != "fact" or not parts[2].isdigit():
+        return None
+    lesson = content.lessons.get(parts[1])
+    fact = lesson.fact(int(parts[2])) if lesson else None
+    if lesson is None or fact is None:
+        return None
+    return lesson, int(parts[2]), fact[0], fact[1]
 
 
 def get_content(root: Path | None = None) -> Content:

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from scanroom.accounts.service import NotAllowed, ValidationProblem, cohorts_taught_by
 from scanroom.learning import exams, generated, images, practice, review, stats
-from scanroom.learning.content import Content, Lesson, get_content
+from scanroom.learning.content import Content, Lesson, find_fact, get_content
 from scanroom.learning.items import (
     TOPICS,
     Item,
@@ -198,17 +198,39 @@ def _card_or_404(db: Session, user: User, card_id: int) -> ClassroomReviewCard:
     return card
 
 
+@router.post("/classroom/lessons/{lesson_id}/facts", include_in_schema=False)
+def lesson_facts(lesson_id: str, user: User = Depends(current_user), db: Session = DB) -> Response:
+    """Put the lesson's key facts in the person's spaced-review queue (due now)."""
+    lesson = _content().lessons.get(lesson_id)
+    if lesson is None:
+        raise HTTPException(404, "No such lesson.")
+    now = _now()
+    for number in range(1, len(lesson.key_facts) + 1):
+        review.add_missed(db, user, f"fact:{lesson.lesson_id}:{number}", now)
+    return RedirectResponse("/classroom/review", status_code=303)
+
+
+def _fact(card: ClassroomReviewCard) -> dict[str, str] | None:
+    found = find_fact(_content(), card.item_id)
+    if found is None:
+        return None
+    lesson, _number, front, back = found
+    return {"lesson_id": lesson.lesson_id, "lesson": lesson.title, "front": front, "back": back}
+
+
 @router.get("/classroom/review", response_class=HTMLResponse, include_in_schema=False)
 def review_page(request: Request, user: User = Depends(current_user), db: Session = DB) -> Response:
     due = review.due_cards(db, user, _now())
-    card = due[0] if due else None
-    item = None
-    if card is not None:
+    card, item, fact = None, None, None
+    for candidate in due:  # skip cards whose item or fact has since been removed from the content
+        fact = _fact(candidate) if candidate.item_id.startswith("fact:") else None
         try:
-            item = _view(exams.item(card.item_id))
+            item = None if fact else _view(exams.item(candidate.item_id))
         except ItemProblem:
-            item = None
-    return render(request, "classroom/review.html", {"card": card, "item": item, "due": len(due),
+            continue
+        card = candidate
+        break
+    return render(request, "classroom/review.html", {"card": card, "item": item, "fact": fact, "due": len(due),
                                                      "next_due": review.next_due(db, user)})
 
 
@@ -217,6 +239,16 @@ async def review_answer(request: Request, card_id: int, user: User = Depends(cur
                         db: Session = DB) -> Response:
     card = _card_or_404(db, user, card_id)
     form = await request.form()
+    fact = _fact(card) if card.item_id.startswith("fact:") else None
+    if fact is not None:  # a key fact: reveal the back, then the trainee rates their own recall
+        if not form.get("rating"):
+            return render(request, "classroom/review.html", {"card": card, "fact": fact, "revealed": True,
+                                                             "due": len(review.due_cards(db, user, _now()))})
+        try:
+            review.review(db, card, str(form.get("rating")), _now())
+        except ValidationProblem as problem:
+            raise HTTPException(422, problem.message) from None
+        return RedirectResponse("/classroom/review", status_code=303)
     item = _item_or_404(card.item_id)
     from scanroom.learning.items import score
 
