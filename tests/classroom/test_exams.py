@@ -181,3 +181,38 @@ def test_demo_seeds_a_fixed_form_and_an_adaptive_test(db: Session, world: World,
     db.commit()
     kinds = sorted(e.kind for e in db.query(ClassroomExam).filter_by(cohort_id=world.cohort.id))
     assert kinds == ["adaptive", "fixed"]
+
+
+def test_adaptive_test_over_the_web(db: Session, world: World, client_for) -> None:
+    exam = exams.create_exam(db, world.instructor, cohort_id=world.cohort.id, title="Web CAT", kind="adaptive",
+                             blueprint={"physics": 1}, time_limit_min=30, cut_score=0.0, target_se=0.6,
+                             max_items=4)
+    db.commit()
+    trainee, headers = _signed_in(client_for, "trainee")
+    location = trainee.post(f"/classroom/exams/{exam.id}/start", headers=headers).headers["location"]
+    attempt_id = int(location.rsplit("/", 1)[1])
+    for _step in range(5):
+        page = trainee.get(location)
+        if "Questions with explanations" in page.text:
+            break
+        item_id = page.text.split('name="item_id" value="')[1].split('"')[0]
+        item = exams.item(item_id)
+        data = {"item_id": item_id}
+        if item.type == "single":
+            data["q0_answer"] = str(item.key)
+        elif item.type == "numeric":
+            data["q0_answer"] = f"{item.key.value:.6g}"
+        elif item.type == "multiple":
+            data["q0_answer"] = [str(i) for i in item.key]  # type: ignore[assignment]
+        elif item.type == "ordering":
+            data.update({f"q0_position_{i}": str(pos + 1) for pos, i in enumerate(item.key)})
+        else:
+            data.update({"q0_answer_x": "1", "q0_answer_y": "1"} if item.type == "hotspot"
+                        else {f"q0_marker_{m}": "x" for m in range(len(item.key))})
+        answered = trainee.post(f"/classroom/attempts/{attempt_id}/answer", data=data, headers=headers)
+        assert answered.status_code == 303, answered.text[:500]
+    result = trainee.get(location)
+    assert "Ability estimate θ" in result.text and "SE" in result.text
+    db.expire_all()
+    attempt = db.get(ClassroomAttempt, attempt_id)
+    assert attempt is not None and attempt.status == "submitted" and attempt.theta is not None
