@@ -36,7 +36,8 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
 def path_values(db: Session, world: World) -> dict[str, str]:
     """An open attempt and a standing sign-off of the world's trainee; a task with pre-exposure checks."""
     attempt = tasks.start_attempt(db, world.trainee, "chest-pa-outpatient")
-    signed = signoff.sign_off(db, trainee=world.trainee, requirement_id="chest-routine", signer=world.instructor)
+    signed = signoff.sign_off(db, trainee=world.trainee, requirement_id="chest-routine", signer=world.instructor,
+                              attestations=["independently", "consistently", "effectively"])
     db.commit()
     return {"task_id": "pelvis-trauma-resus", "attempt_id": str(attempt.id), "signoff_id": str(signed.id),
             "programme_id": str(world.programme.id)}

@@ -47,6 +47,8 @@ def test_instructor_signs_off_and_record_dashboard_and_pdf_follow(page, live_ser
     page.goto(f"{live_server}/competency/cohorts/{world.cohort.id}")
     assert page.locator('#cohort-table tr[data-trainee="trainee"] td.met').inner_text() == "0"
     page.goto(f"{live_server}/competency/trainees/{world.trainee.id}")
+    for text in ("Performed the procedure independently", "Performed it consistently", "Performed it effectively"):
+        page.get_by_label(f"{text}: Chest routine").check()
     page.get_by_label("Comment for Chest routine").fill("Observed: independent, consistent, effective")
     page.get_by_role("button", name="Sign off Chest routine").click()
     page.wait_for_url(f"**/competency/trainees/{world.trainee.id}*")

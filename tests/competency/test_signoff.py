@@ -13,10 +13,12 @@ from scanroom.store.models import AuditEvent
 from scanroom.store.models_competency import AppendOnlyError, SignOff
 from tests.conftest import World, csrf_of
 
+ARRT = ["independently", "consistently", "effectively"]  # what the ARRT signer affirms for an imaging procedure
+
 
 def test_a_signoff_cannot_be_edited_after_the_fact(db: Session, world: World) -> None:
     row = signoff.sign_off(db, trainee=world.trainee, requirement_id="chest-routine", signer=world.instructor,
-                           comment="Observed, independent")
+                           comment="Observed, independent", attestations=ARRT)
     db.commit()
     row.comment = "Changed later"
     with pytest.raises(AppendOnlyError):
@@ -32,13 +34,14 @@ def test_a_signoff_cannot_be_edited_after_the_fact(db: Session, world: World) ->
 
 
 def test_revocation_keeps_the_history(db: Session, world: World) -> None:
-    first = signoff.sign_off(db, trainee=world.trainee, requirement_id="hand", signer=world.instructor)
+    first = signoff.sign_off(db, trainee=world.trainee, requirement_id="hand", signer=world.instructor,
+                             attestations=ARRT)
     assert "hand" in records.competency_record(db, world.trainee).met_ids
     with pytest.raises(ValidationProblem):
         signoff.revoke(db, signoff_id=first.id, signer=world.instructor, reason="  ")
     revocation = signoff.revoke(db, signoff_id=first.id, signer=world.instructor, reason="Wrong patient")
     again = signoff.sign_off(db, trainee=world.trainee, requirement_id="hand", signer=world.instructor,
-                             comment="Re-assessed")
+                             comment="Re-assessed", attestations=ARRT)
     db.commit()
     history = signoff.history(db, world.trainee, "hand")
     assert [(h.action, h.seq) for h in history] == [("signoff", 1), ("revoke", 2), ("signoff", 3)]
@@ -56,7 +59,8 @@ def test_revocation_keeps_the_history(db: Session, world: World) -> None:
 
 def test_tampering_with_the_chain_is_detected(db: Session, world: World) -> None:
     for requirement in ("hand", "wrist", "knee"):
-        signoff.sign_off(db, trainee=world.trainee, requirement_id=requirement, signer=world.instructor)
+        signoff.sign_off(db, trainee=world.trainee, requirement_id=requirement, signer=world.instructor,
+                         attestations=ARRT)
     db.commit()
     db.execute(delete(SignOff).where(SignOff.requirement_id == "wrist"))  # a row quietly removed
     db.commit()
@@ -101,14 +105,23 @@ def test_instructor_signs_off_through_the_page_and_errors_show_beside_the_field(
     token = csrf_of(instructor)
     page = instructor.get(f"/competency/trainees/{world.trainee.id}")
     assert page.status_code == 200 and 'aria-label="Sign off Chest routine"' in page.text
+    unattested = instructor.post(f"/competency/trainees/{world.trainee.id}/signoff",
+                                 data={"requirement_id": "chest-routine", "attest": ["independently"],
+                                       "csrf_token": token})
+    assert unattested.status_code == 422 and "Performed it consistently" in unattested.text
     done = instructor.post(f"/competency/trainees/{world.trainee.id}/signoff",
-                           data={"requirement_id": "chest-routine", "comment": "Well done", "csrf_token": token})
+                           data={"requirement_id": "chest-routine", "comment": "Well done", "attest": ARRT,
+                                 "csrf_token": token})
     assert done.status_code == 303
     twice = instructor.post(f"/competency/trainees/{world.trainee.id}/signoff",
-                            data={"requirement_id": "chest-routine", "csrf_token": token})
+                            data={"requirement_id": "chest-routine", "attest": ARRT, "csrf_token": token})
     assert twice.status_code == 422 and "Already signed off" in twice.text and 'role="alert"' in twice.text
-    row = db.scalar(select(SignOff))
+    row = db.scalar(select(SignOff).order_by(SignOff.id))
     assert row is not None and row.signed_by_name == "Instructor" and row.comment == "Well done"
+    assert row.attestations == ARRT and signoff.verify_chain(db, world.trainee).intact
+    # patient-care activities (no attestations asked) sign off without them
+    assert instructor.post(f"/competency/trainees/{world.trainee.id}/signoff",
+                           data={"requirement_id": "gpc-cpr", "csrf_token": token}).status_code == 303
     empty = instructor.post(f"/competency/signoffs/{row.id}/revoke", data={"reason": "", "csrf_token": token})
     assert empty.status_code == 422 and "Say why" in empty.text
     assert instructor.post(f"/competency/signoffs/{row.id}/revoke",

@@ -108,6 +108,7 @@ def to_pdf(record: CompetencyRecord, *, generated_at: datetime | None = None) ->
         pdf.set_font("Helvetica", "", 8)
         for item in items:
             detail = "; ".join([f"signed off by {s.signed_by_name}" + (f" (level {s.level})" if s.level else "")
+                                + (" (" + ", ".join(s.attestations) + ")" if s.attestations else "")
                                 for s in item.signoffs]
                                + [f"{e.kind} {e.score:.0f}%" if e.score is not None else e.kind
                                   for e in item.evidence[-3:]]

@@ -29,8 +29,9 @@ KINDS = ("checklist", "milestones", "levels", "domains")
 RULE_TYPES = ("all", "min")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 LINE_KEY = "__line__"
-SECTION_KEYS = {"id", "title", "category", "evidence", "source", "verify", LINE_KEY}
-REQUIREMENT_KEYS = {"id", "title", "section", "category", "evidence", "source", "verify", "weight_percent", LINE_KEY}
+SECTION_KEYS = {"id", "title", "category", "evidence", "source", "verify", "attest", LINE_KEY}
+REQUIREMENT_KEYS = {"id", "title", "section", "category", "evidence", "source", "verify", "weight_percent", "attest",
+                    LINE_KEY}
 RULE_KEYS = {"id", "description", "type", "category", "section", "exclude_section", "min", "expect_count", LINE_KEY}
 
 
@@ -53,6 +54,7 @@ class Requirement:
     verify: bool = False
     weight_percent: float | None = None
     local: bool = False
+    attest: bool = False  # a sign-off needs the framework's attestations (ARRT: independently, consistently …)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Framework:
     levels: int | None = None
     target_level: int | None = None
     path: str = ""
+    attestations: tuple[tuple[str, str], ...] = ()  # (id, text) the signer affirms for requirements with attest
     _index: dict[str, Requirement] = field(default_factory=dict, compare=False, repr=False)
 
     def requirement(self, requirement_id: str) -> Requirement:
@@ -212,7 +215,8 @@ def parse(text: str, filename: str = "<framework>") -> Framework:
         if sec is None:
             problem(line, f"requirement {rid!r}: unknown section {section_id!r}")
             sec = {}
-        merged = {**{k: v for k, v in sec.items() if k in ("category", "evidence", "source", "verify")}, **raw}
+        merged = {**{k: v for k, v in sec.items() if k in ("category", "evidence", "source", "verify", "attest")},
+                  **raw}
         category = str(merged.get("category", ""))
         if category not in CATEGORIES:
             problem(line, f"requirement {rid!r}: category {category!r} must be one of {', '.join(CATEGORIES)}")
@@ -230,7 +234,8 @@ def parse(text: str, filename: str = "<framework>") -> Framework:
         weight = merged.get("weight_percent")
         requirements.append(Requirement(rid, str(raw.get("title", "")).strip(), section_id, category,
                                         tuple(str(e) for e in evidence), source, bool(merged.get("verify", False)),
-                                        float(weight) if weight is not None else None))
+                                        float(weight) if weight is not None else None,
+                                        attest=bool(merged.get("attest", False))))
     if not requirements and "requirements" in data:
         problem(top, "the framework has no requirements")
 
@@ -258,6 +263,14 @@ def parse(text: str, filename: str = "<framework>") -> Framework:
         if rtype == "min" and not 0 < rule.min <= len(selected):
             problem(line, f"rule {rule.id!r}: min {rule.min} must be between 1 and the {len(selected)} it selects")
         rules.append(rule)
+    attestations = []
+    for item in data.get("signoff_attestations") or []:
+        if not isinstance(item, dict) or not SLUG.match(str(item.get("id", ""))) or not item.get("text"):
+            problem(_line(item, top), "each sign-off attestation needs an id and a text")
+            continue
+        attestations.append((str(item["id"]), str(item["text"])))
+    if any(r.attest for r in requirements) and not attestations:
+        problem(top, "requirements ask for attestations (attest: true) but signoff_attestations is empty")
     if problems:
         raise FrameworkError(problems)
     return Framework(fid, str(data["title"]), kind, str(data["modality"]), str(data.get("version", "")),
@@ -265,7 +278,7 @@ def parse(text: str, filename: str = "<framework>") -> Framework:
                      tuple(Section(str(s["id"]), str(s["title"])) for s in sections.values()), tuple(requirements),
                      tuple(rules), bool(data.get("signoff_required", True)),
                      int(levels) if isinstance(levels, int) else None, int(target) if target is not None else None,
-                     filename)
+                     filename, attestations=tuple(attestations))
 
 
 def _unknown_keys(item: dict[str, Any], allowed: set[str], what: str, line: int, problem: Any) -> None:

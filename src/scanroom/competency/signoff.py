@@ -39,6 +39,8 @@ def content_hash(row: SignOff) -> str:
                "comment": row.comment, "revokes_id": row.revokes_id, "signed_by_id": row.signed_by_id,
                "signed_by_name": row.signed_by_name, "signed_at": _utc_text(row.signed_at),
                "prev_hash": row.prev_hash}
+    if row.attestations:  # rows signed before attestations existed hash exactly as they did then
+        payload["attestations"] = list(row.attestations)
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -69,12 +71,20 @@ def _append(db: Session, trainee: User, **fields: object) -> SignOff:
 
 
 def sign_off(db: Session, *, trainee: User, requirement_id: str, signer: User, comment: str = "",
-             level: int | None = None, ip_address: str = "") -> SignOff:
-    """Record an instructor's observed performance of ``requirement_id`` as competent (with a level for milestones)."""
+             level: int | None = None, attestations: list[str] | None = None, ip_address: str = "") -> SignOff:
+    """Record an instructor's observed performance of ``requirement_id`` as competent.
+
+    Milestone frameworks need the level reached; requirements marked ``attest`` need every attestation of the
+    framework (ARRT: performed independently, consistently and effectively).
+    """
     _may_sign(db, signer, trainee)
     framework = records.framework_for(db, trainee)
     if not framework.has(requirement_id):
         raise ValidationProblem("requirement_id", f"{requirement_id!r} is not a requirement of {framework.title}.")
+    affirmed = [a for a, _text in framework.attestations if a in (attestations or [])]
+    if framework.requirement(requirement_id).attest and len(affirmed) != len(framework.attestations):
+        missing = [text for a, text in framework.attestations if a not in affirmed]
+        raise ValidationProblem("attestations", "To sign off, confirm each of: " + "; ".join(missing) + ".")
     if framework.kind == "milestones" and not framework.requirement(requirement_id).local:
         top = framework.levels or 5
         if level is None or not 1 <= int(level) <= top:
@@ -88,7 +98,8 @@ def sign_off(db: Session, *, trainee: User, requirement_id: str, signer: User, c
             raise ValidationProblem("requirement_id", "Already signed off; revoke it first to sign again.")
     row = _append(db, trainee, framework_id=framework.id, requirement_id=requirement_id, action="signoff",
                   level=int(level) if level is not None else None, comment=comment.strip()[:2000],
-                  revokes_id=None, signed_by_id=signer.id, signed_by_name=signer.full_name or signer.username)
+                  revokes_id=None, signed_by_id=signer.id, signed_by_name=signer.full_name or signer.username,
+                  attestations=affirmed if framework.requirement(requirement_id).attest else [])
     audit.record(db, "competency.signoff", actor_id=signer.id, target=f"user:{trainee.id}", ip_address=ip_address,
                  framework=framework.id, requirement=requirement_id, level=row.level, signoff_id=row.id,
                  hash=row.content_hash)
@@ -110,7 +121,7 @@ def revoke(db: Session, *, signoff_id: int, signer: User, reason: str, ip_addres
         raise ValidationProblem("reason", "Say why the sign-off is revoked.")
     row = _append(db, trainee, framework_id=original.framework_id, requirement_id=original.requirement_id,
                   action="revoke", level=original.level, comment=reason.strip()[:2000], revokes_id=original.id,
-                  signed_by_id=signer.id, signed_by_name=signer.full_name or signer.username)
+                  signed_by_id=signer.id, signed_by_name=signer.full_name or signer.username, attestations=[])
     audit.record(db, "competency.revoke", actor_id=signer.id, target=f"user:{trainee.id}", ip_address=ip_address,
                  requirement=original.requirement_id, signoff_id=original.id, revocation_id=row.id,
                  reason=reason.strip()[:500], hash=row.content_hash)

@@ -108,6 +108,7 @@ class SignOff(Base):
                                                    nullable=True)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     signed_by_name: Mapped[str] = mapped_column(String(200))
+    attestations: Mapped[list[str]] = mapped_column(JSON, default=list)  # what the signer affirmed
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)

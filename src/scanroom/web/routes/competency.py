@@ -169,17 +169,19 @@ def record_pdf(trainee_id: int, user: User = Depends(current_user), db: Session 
 
 
 @router.post("/competency/trainees/{trainee_id}/signoff", response_class=HTMLResponse, include_in_schema=False)
-def trainee_signoff(request: Request, trainee_id: int, requirement_id: Annotated[str, Form()] = "",
-                    comment: Annotated[str, Form()] = "", level: Annotated[str, Form()] = "",
-                    user: User = Depends(require_instructor), db: Session = DB) -> Response:
+async def trainee_signoff(request: Request, trainee_id: int, user: User = Depends(require_instructor),
+                          db: Session = DB) -> Response:
     trainee = _trainee_or_404(db, user, trainee_id)
+    form = await request.form()
+    requirement_id, comment, level = (str(form.get(k, "")) for k in ("requirement_id", "comment", "level"))
+    attested = [str(v) for v in form.getlist("attest")]
     try:
         chosen = int(level) if level.strip() else None
     except ValueError:
         return _record_page(request, db, user, trainee, errors={"level": "Level is a whole number."}, status_code=422)
     try:
         signoff.sign_off(db, trainee=trainee, requirement_id=requirement_id, signer=user, comment=comment,
-                         level=chosen, ip_address=client_ip(request))
+                         level=chosen, attestations=attested, ip_address=client_ip(request))
     except ValidationProblem as problem:
         return _record_page(request, db, user, trainee, errors={problem.field: problem.message,
                                                                 "requirement": requirement_id}, status_code=422)
@@ -223,6 +225,7 @@ class SignOffOut(BaseModel):
     signed_by: str
     signed_at: datetime
     level: int | None
+    attestations: list[str]
     comment: str
     content_hash: str
 
@@ -300,7 +303,8 @@ def api_record(trainee_id: int, user: User = Depends(current_user), db: Session 
             status=i.status, date=i.date, level=i.level,
             evidence=[EvidenceOut(kind=e.kind, ref=e.ref, score=e.score, passed=e.passed, at=e.at) for e in i.evidence],
             signoffs=[SignOffOut(id=s.id, signed_by=s.signed_by_name, signed_at=s.signed_at, level=s.level,
-                                 comment=s.comment, content_hash=s.content_hash) for s in i.signoffs],
+                                 attestations=list(s.attestations or []), comment=s.comment,
+                                 content_hash=s.content_hash) for s in i.signoffs],
             revoked=len(i.revoked)) for i in record.items])
 
 
