@@ -9,6 +9,16 @@ import typer
 
 app = typer.Typer(help="Classroom content: lessons and items (stats, lint).", no_args_is_help=True)
 
+def _root(root: Path | None) -> Path:
+    from scanroom.cli import CliError
+    from scanroom.learning.content import content_root
+
+    path = root or content_root()
+    if not (path / "lessons").is_dir() and not (path / "items").is_dir():
+        raise CliError(f"No Classroom content at {path} (expected lessons/ and items/ folders).")
+    return path
+
+
 RootOption = Annotated[Path | None, typer.Option("--root", help="Content folder (default: the checkout's content/).")]
 
 
@@ -17,7 +27,7 @@ def stats_cmd(root: RootOption = None) -> None:
     """Counts per item type, topic, modality and module; lessons and objectives."""
     from scanroom.learning.content import load, stats
 
-    figures = stats(load(root))
+    figures = stats(load(_root(root)))
     typer.echo(f"lessons {figures['lessons']}, objectives {figures['objectives']}, authored items {figures['items']}, "
                f"generated-item templates {figures['templates']}")
     for title, key in (("by type", "by_type"), ("by topic", "by_topic"), ("by modality", "by_modality"),
@@ -38,7 +48,7 @@ def lint_cmd(root: RootOption = None,
     """Check every lesson and item; print FILE:LINE: problem; exit 1 on any error."""
     from scanroom.learning.content import load
 
-    content = load(root, check_images=images)
+    content = load(_root(root), check_images=images)
     for problem in content.problems:
         typer.echo(str(problem))
     errors = len(content.errors)
