@@ -112,3 +112,8 @@ def test_repository_content_loads() -> None:
     """The writers' content loads without crashing (problems, if any, are reported by the lint)."""
     content = load()
     assert content.lessons and content.items
+
+
+def test_missing_content_folder_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["content", "lint", "--root", str(tmp_path / "nowhere")]) == 1
+    assert "No Classroom content at" in capsys.readouterr().err
