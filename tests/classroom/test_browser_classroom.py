@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from scanroom.learning import exams, images
 from scanroom.learning.items import ImageSpec, Item
-from tests.browser_support import sign_in
+from tests.browser_support import ARTIFACTS, sign_in
 from tests.conftest import World
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ def test_timed_exam_reload_resumes_with_time_counting(page, live_server: str, db
     assert page.locator(f"fieldset[data-item='{saved_item}'] input[type=radio]:checked").count() == 1  # kept
     time.sleep(1.2)
     assert _seconds(page.locator("#time-left").inner_text()) < resumed_left  # still counting down
-    page.screenshot(path="test-artifacts/classroom-exam.png")
+    page.screenshot(path=str(ARTIFACTS / "classroom-exam.png"))
     page.get_by_role("button", name="Submit exam").click()
     page.wait_for_selector("text=Questions with explanations")
     attempt = exams.attempts_of(db, world.trainee, exam)[0]
@@ -88,7 +88,7 @@ def test_hotspot_answered_by_clicking_the_image(page, live_server: str, monkeypa
     page.get_by_role("button", name="Check answer").click()
     page.wait_for_selector(".feedback")
     assert "Correct." in page.locator(".feedback").inner_text()
-    page.screenshot(path="test-artifacts/classroom-hotspot.png")
+    page.screenshot(path=str(ARTIFACTS / "classroom-hotspot.png"))
     # a click far from the liver (top-left corner: air) is scored wrong
     page.goto(f"{live_server}/classroom/practice")
     page.wait_for_function("document.querySelector('img[data-hotspot]').naturalWidth > 0")
@@ -123,4 +123,4 @@ def test_instructor_sees_item_statistics(page, live_server: str, db: Session, wo
     row = table.locator(f"tr[data-item='{key}']")
     cells = row.locator("td").all_inner_texts()
     assert cells[1] == str(2 * pooled) and cells[2] == "0.50", cells  # n and difficulty p
-    page.screenshot(path="test-artifacts/classroom-item-analysis.png")
+    page.screenshot(path=str(ARTIFACTS / "classroom-item-analysis.png"))
