@@ -44,6 +44,8 @@ bench: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src/scanroom
+	$(BIN)/scanroom content lint
+	$(BIN)/scanroom competency lint
 
 clean:
 	rm -rf $(VENV) frontend/node_modules src/scanroom/web/static/viewer var test-artifacts
