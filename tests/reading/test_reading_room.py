@@ -230,6 +230,7 @@ def test_instructor_builds_a_set_marks_truth_and_sees_cohort_results(client_for,
     _submit(trainee, first, [{"x": 52, "y": 41, "rating": 5}], choice="Bone cyst")
     report = instructor.get(f"/reading/cohorts/{world.cohort.id}")
     assert report.status_code == 200 and "trainee" in report.text and "100%" in report.text
+    assert "cohort (pooled)" in report.text and "Cohort pooled over each trainee" in report.text
 
 
 def test_cohort_reader_study_compares_unaided_and_ai_assisted_reading(client_for, world: World, db: Session,

@@ -115,9 +115,19 @@ def cohort_report(db: Session, cohort: Cohort) -> dict[str, Any]:
         rows.append({"trainee": trainee, "sessions": len(finished), "latest": latest,
                      "latest_session": finished[-1] if finished else None})
     studies = reader_studies(db, [s for sessions in finished_by_user.values() for s in sessions])
-    return {"rows": rows, "studies": studies,
-            "froc": [(t.username, froc_series(finished_by_user[t.id][-1:])[0][1])
-                     for t in trainees if finished_by_user[t.id]]}
+    froc = [(t.username, froc_series(finished_by_user[t.id][-1:])[0][1]) for t in trainees if finished_by_user[t.id]]
+    pooled = pooled_summary([sessions[-1] for sessions in finished_by_user.values() if sessions])
+    if pooled is not None:
+        froc.append(("cohort (pooled)", [(0.0, 0.0)] + [(float(x), float(y)) for x, y in pooled["froc_points"]]))
+    return {"rows": rows, "studies": studies, "froc": froc, "pooled": pooled}
+
+
+def pooled_summary(latest: Sequence[ReadingSession]) -> dict[str, Any] | None:
+    """The cohort as one reader: every trainee's latest session's cases scored together (a pooled FROC curve)."""
+    from scanroom.reading.scoring import summarise
+
+    outcomes = [outcome for session in latest for outcome in reading_sessions.session_outcomes(session)]
+    return summarise(outcomes).to_dict() if outcomes else None
 
 
 def reader_studies(db: Session, finished: Sequence[ReadingSession]) -> list[dict[str, Any]]:
