@@ -110,8 +110,8 @@ def to_pdf(record: CompetencyRecord, *, generated_at: datetime | None = None) ->
             detail = "; ".join([f"signed off by {s.signed_by_name}" + (f" (level {s.level})" if s.level else "")
                                 + (" (" + ", ".join(s.attestations) + ")" if s.attestations else "")
                                 for s in item.signoffs]
-                               + [f"{e.kind} {e.score:.0f}%" if e.score is not None else e.kind
-                                  for e in item.evidence[-3:]]
+                               + [(f"{e.kind} {e.score:.0f}%" if e.score is not None else e.kind)
+                                  + (" pass" if e.passed else " fail") for e in item.evidence[-3:]]
                                + ([f"{len(item.revoked)} revoked"] if item.revoked else []))
             cells = (item.requirement.title, item.status, _date(item.date), detail or "-")
             _row(pdf, widths, cells)

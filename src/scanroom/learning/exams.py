@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scanroom.accounts.service import NotAllowed, ValidationProblem, can_manage_cohort
+from scanroom.competency import evidence
 from scanroom.learning import cat, generated, review
 from scanroom.learning.content import Content, get_content
 from scanroom.learning.irt import ItemParams
@@ -77,9 +78,12 @@ def _int(value: Any, field: str, lo: float, hi: float, label: str) -> int:
 
 def create_exam(db: Session, actor: User, *, cohort_id: int, title: str, kind: str, blueprint: dict[str, Any],
                 time_limit_min: Any, max_attempts: Any = 1, cut_score: Any = None, target_se: Any = 0.30,
-                max_items: Any = 30, seed: int | None = None, content: Content | None = None) -> ClassroomExam:
+                max_items: Any = 30, seed: int | None = None, content: Content | None = None,
+                requirement_ids: Any = ()) -> ClassroomExam:
     """Build an exam for a cohort the actor teaches. Fixed forms draw N items per topic now (the form is
-    stored, every trainee sits the same items); adaptive tests keep the pool and choose items live."""
+    stored, every trainee sits the same items); adaptive tests keep the pool and choose items live.
+    ``requirement_ids``: requirements of the cohort's framework (accepting exam evidence) that a scored
+    attempt counts toward (``competency.evidence``)."""
     if not can_manage_cohort(db, actor, cohort_id):
         raise NotAllowed("You can only build exams for cohorts you teach.")
     title = title.strip()
@@ -121,9 +125,12 @@ def create_exam(db: Session, actor: User, *, cohort_id: int, title: str, kind: s
         if not 0.15 <= se <= 1.0:
             raise ValidationProblem("target_se", "Target SE must be between 0.15 and 1.0.")
         longest = _int(max_items, "max_items", 3, 200, "Maximum items")
+    cohort = db.get(Cohort, cohort_id)
+    counts_toward = evidence.check_requirement_ids(db, evidence.parse_ids(requirement_ids), "exam",
+                                                   programme=cohort.programme if cohort else None)
     exam = ClassroomExam(title=title[:200], cohort_id=cohort_id, kind=kind, blueprint=wanted, item_ids=chosen,
                          time_limit_s=limit * 60, max_attempts=attempts, cut_score=cut, target_se=se,
-                         max_items=longest, created_by_id=actor.id)
+                         max_items=longest, created_by_id=actor.id, requirement_ids=counts_toward)
     db.add(exam)
     db.flush()
     return exam
@@ -306,6 +313,7 @@ def _finalise(db: Session, attempt: ClassroomAttempt, *, status: str, at: dateti
         attempt.passed = theta >= exam.cut_score
     else:
         attempt.passed = attempt.score >= exam.cut_score
+    _file_evidence(db, exam, attempt)
     for item_id in asked:
         answer = attempt.answers.get(item_id)
         correct = bool(answer and answer.get("correct"))
@@ -314,6 +322,31 @@ def _finalise(db: Session, attempt: ClassroomAttempt, *, status: str, at: dateti
                                  score=float(answer.get("score", 0.0)) if answer else 0.0, created_at=at))
         if not correct and user is not None:
             review.add_missed(db, user, item_id, at)
+
+
+def set_evidence(db: Session, exam: ClassroomExam, requirement_ids: Any) -> ClassroomExam:
+    """Name the requirements of the cohort's framework (accepting exam evidence) that later attempts count toward."""
+    cohort = db.get(Cohort, exam.cohort_id)
+    exam.requirement_ids = evidence.check_requirement_ids(db, evidence.parse_ids(requirement_ids), "exam",
+                                                          programme=cohort.programme if cohort else None)
+    db.flush()
+    return exam
+
+
+def _file_evidence(db: Session, exam: ClassroomExam, attempt: ClassroomAttempt) -> None:
+    """A scored attempt of an exam that names requirements becomes exam evidence. Fixed form: score = percent
+    correct, passed at the cut. Adaptive: percent correct means little when each item is chosen where the
+    candidate answers right about half the time (2PL information peaks at P = ½; Lord 1980, *Applications of
+    Item Response Theory*), so no score; passed = θ ≥ cut, with θ, its SE and the cut in the reference."""
+    if not exam.requirement_ids:
+        return
+    ref = f"exam-attempt:{attempt.id} {exam.title}"[:120]
+    if exam.kind == "adaptive" and attempt.theta is not None:
+        ref = f"exam-attempt:{attempt.id} theta={attempt.theta:.2f} se={attempt.se or 0:.2f} " \
+              f"cut={exam.cut_score:.2f} {exam.title}"[:200]
+    evidence.record_result(db, attempt.user_id, exam.requirement_ids, "exam", ref,
+                           attempt.score if exam.kind == "fixed" else None, bool(attempt.passed),
+                           attempt.submitted_at)
 
 
 @dataclass(frozen=True)

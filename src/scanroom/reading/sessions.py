@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scanroom.accounts.service import NotAllowed, ValidationProblem, cohorts_taught_by
+from scanroom.competency import evidence
 from scanroom.reading.scoring import CaseOutcome, Lesion, Mark, localise, summarise
 from scanroom.store.models import Cohort, Enrolment, EnrolmentRole, Role, User
 from scanroom.store.models_reading import (
@@ -32,6 +33,11 @@ from scanroom.store.models_reading import (
     ReadingSetCase,
 )
 
+DEFAULT_PASS_FOM = 0.70
+"""Default pass mark of a set that counts toward competency: wAFROC figure of merit ≥ 0.70. No body publishes a
+pass mark for trainees' wAFROC; the FOM is an AUC-like probability, and 0.70 is where Hosmer, Lemeshow &
+Sturdivant (*Applied Logistic Regression*, 3rd ed., 2013, §5.2.4) put "acceptable" discrimination. Each set
+stores its own, so a programme sets the mark it defends."""
 RATING_SCALE = (1, 2, 3, 4, 5)  # 1 = probably not a lesion … 5 = definitely a lesion (FROC confidence)
 MAX_MARKS = 20
 
@@ -47,8 +53,10 @@ def _aware(moment: datetime) -> datetime:
 # --- sets and assignments --------------------------------------------------------------------------------
 
 def create_set(db: Session, *, title: str, case_ids: Sequence[int], mode: ReadingMode | str = ReadingMode.PRACTICE,
-               description: str = "", open_to_all: bool = False, created_by: User | None = None) -> ReadingSet:
-    """A playlist of published cases, in the given order."""
+               description: str = "", open_to_all: bool = False, created_by: User | None = None,
+               requirement_ids: Sequence[str] = (), pass_fom: float | str | None = None) -> ReadingSet:
+    """A playlist of published cases, in the given order; optionally counting toward competency requirements
+    (test-mode sessions then file interpretation evidence, see :func:`set_evidence`)."""
     if not title.strip():
         raise ValidationProblem("title", "Give the reading set a title.")
     try:
@@ -68,8 +76,31 @@ def create_set(db: Session, *, title: str, case_ids: Sequence[int], mode: Readin
     reading_set = ReadingSet(title=title.strip(), description=description, mode=mode, open_to_all=open_to_all,
                              created_by_id=created_by.id if created_by else None)
     reading_set.items = [ReadingSetCase(case_id=i, position=n) for n, i in enumerate(ids)]
+    set_evidence(db, reading_set, requirement_ids, pass_fom, cases=[cases[i] for i in ids])
     db.add(reading_set)
     db.flush()
+    return reading_set
+
+
+def set_evidence(db: Session, reading_set: ReadingSet, requirement_ids: Sequence[str] | str,
+                 pass_fom: float | str | None = None, *, cases: Sequence[Case] | None = None) -> ReadingSet:
+    """Name the competency requirements a set counts toward and its pass mark (wAFROC FOM, 0–1).
+
+    Only requirements that accept interpretation evidence; the set needs a normal and an abnormal case, as
+    the wAFROC figure of merit compares lesions with normal cases (Chakraborty 2017, ch. 13).
+    """
+    ids = evidence.check_requirement_ids(db, evidence.parse_ids(requirement_ids), "interpretation")
+    try:
+        fom = DEFAULT_PASS_FOM if pass_fom in (None, "") else float(pass_fom)
+    except (TypeError, ValueError):
+        raise ValidationProblem("pass_fom", "The pass mark is a wAFROC figure of merit such as 0.70.") from None
+    if not 0.0 < fom <= 1.0:
+        raise ValidationProblem("pass_fom", "The pass mark is a wAFROC figure of merit between 0 and 1.")
+    members = list(cases) if cases is not None else [item.case for item in reading_set.items]
+    if ids and not (any(c.abnormal for c in members) and any(not c.abnormal for c in members)):
+        raise ValidationProblem("requirement_ids", "A set that counts toward competency needs at least one normal "
+                                                   "and one abnormal case (the wAFROC score compares them).")
+    reading_set.requirement_ids, reading_set.pass_fom = ids, fom
     return reading_set
 
 
@@ -298,7 +329,22 @@ def finish_session(db: Session, session: ReadingSession) -> ReadingSession:
     session.finished_at = _now()
     session.summary = summarise(outcomes).to_dict() if outcomes else {}
     db.flush()
+    _file_evidence(db, session)
     return session
+
+
+def _file_evidence(db: Session, session: ReadingSession) -> None:
+    """A finished **test-mode** session on a set that names requirements becomes interpretation evidence:
+    score = wAFROC FOM × 100, passed = FOM ≥ the set's pass mark. Practice and AI-assisted sessions are
+    formative (feedback after each case, or the AI's marks in view), so they are not evidence of competence."""
+    reading_set = session.reading_set
+    if session.mode != ReadingMode.TEST or not reading_set.requirement_ids:
+        return
+    fom = session.summary.get("wafroc_fom")
+    score = round(100.0 * float(fom), 1) if fom is not None else None
+    evidence.record_result(db, session.user_id, reading_set.requirement_ids, "interpretation",
+                           f"reading-session:{session.id}", score,
+                           fom is not None and float(fom) >= reading_set.pass_fom, session.finished_at)
 
 
 def session_outcomes(session: ReadingSession) -> list[CaseOutcome]:

@@ -31,6 +31,8 @@ class ClassroomExam(Base):
     cut_score: Mapped[float] = mapped_column(Float)  # fixed: percent correct; adaptive: theta
     target_se: Mapped[float] = mapped_column(Float, default=0.30)
     max_items: Mapped[int] = mapped_column(Integer, default=30)
+    # competency requirements a scored attempt counts toward as exam evidence (migration 0010)
+    requirement_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

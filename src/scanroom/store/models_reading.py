@@ -116,6 +116,10 @@ class ReadingSet(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     mode: Mapped[ReadingMode] = mapped_column(_enum(ReadingMode, "reading_mode"), default=ReadingMode.PRACTICE)
     open_to_all: Mapped[bool] = mapped_column(Boolean, default=False)  # a practice set any trainee may read
+    # competency requirements a finished test-mode session counts toward (interpretation evidence), and the
+    # wAFROC figure of merit at or above which it passes (scanroom.competency.evidence; migration 0009)
+    requirement_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pass_fom: Mapped[float] = mapped_column(Float, default=0.70)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from scanroom.accounts.service import NotAllowed, ValidationProblem, cohorts_taught_by
+from scanroom.competency import evidence
 from scanroom.learning import exams, generated, images, practice, review, stats
 from scanroom.learning.content import Content, Lesson, find_fact, get_content
 from scanroom.learning.items import (
@@ -449,7 +450,7 @@ def _instructor_context(db: Session, user: User) -> dict[str, Any]:
     available = {t: sum(1 for i in items.values() if i.topic == t) for t in topics}
     return {"cohorts": cohorts, "exams": exam_rows, "analysis": analysis, "items": items, "topics": topics,
             "available": available, "errors": {}, "values": {}, "content": content,
-            "templates": generated.TEMPLATES}
+            "templates": generated.TEMPLATES, "requirement_choices": evidence.choices(db, "exam")}
 
 
 @router.get("/classroom/instructor", response_class=HTMLResponse, include_in_schema=False)
@@ -460,7 +461,9 @@ def instructor_page(request: Request, user: User = Depends(require_instructor), 
 @router.post("/classroom/instructor/exams", response_class=HTMLResponse, include_in_schema=False)
 async def instructor_build_exam(request: Request, user: User = Depends(require_instructor),
                                 db: Session = DB) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    raw_form = await request.form()
+    form = {k: str(v) for k, v in raw_form.items()}
+    requirement_ids = [str(v) for v in raw_form.getlist("requirement_ids")]
     blueprint = {k.removeprefix("blueprint_"): v for k, v in form.items() if k.startswith("blueprint_")}
     try:
         cohort_id = int(form.get("cohort_id", ""))
@@ -471,12 +474,13 @@ async def instructor_build_exam(request: Request, user: User = Depends(require_i
                                  kind=form.get("kind", "fixed"), blueprint=blueprint,
                                  time_limit_min=form.get("time_limit_min", ""),
                                  max_attempts=form.get("max_attempts", "1"), cut_score=form.get("cut_score"),
-                                 target_se=form.get("target_se") or 0.30, max_items=form.get("max_items") or 30)
+                                 target_se=form.get("target_se") or 0.30, max_items=form.get("max_items") or 30,
+                                 requirement_ids=requirement_ids)
     except (ValidationProblem, NotAllowed) as problem:
         field = problem.field if isinstance(problem, ValidationProblem) else "cohort_id"
         message = problem.message if isinstance(problem, ValidationProblem) else str(problem)
         context = _instructor_context(db, user)
-        context.update({"errors": {field: message}, "values": form})
+        context.update({"errors": {field: message}, "values": {**form, "requirement_ids": requirement_ids}})
         return render(request, "classroom/instructor.html", context, status_code=400)
     return RedirectResponse(f"/classroom/instructor/exams/{exam.id}", status_code=303)
 

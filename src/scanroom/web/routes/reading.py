@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scanroom.accounts.service import NotAllowed, ValidationProblem, can_manage_cohort, cohorts_taught_by
+from scanroom.competency import evidence
 from scanroom.reading import analysis, cases, sessions
 from scanroom.store.models import Cohort, Role, User
 from scanroom.store.models_reading import Case, CaseReading, CaseStatus, ReadingMode, ReadingSession, ReadingSet
@@ -359,7 +360,9 @@ def _sets_context(db: Session, user: User, **extra: Any) -> dict[str, Any]:
                else cohorts_taught_by(db, user))
     return {"sets": list(db.scalars(select(ReadingSet).order_by(ReadingSet.id))),
             "published": cases.find_cases(db, status=CaseStatus.PUBLISHED), "cohorts": cohorts,
-            "modes": list(ReadingMode), "mode_labels": MODE_LABELS, "errors": {}, "message": "", **extra}
+            "modes": list(ReadingMode), "mode_labels": MODE_LABELS, "errors": {}, "message": "",
+            "requirement_choices": evidence.choices(db, "interpretation"), "values": {},
+            "default_pass_fom": sessions.DEFAULT_PASS_FOM, **extra}
 
 
 @router.get("/reading/sets", response_class=HTMLResponse, include_in_schema=False)
@@ -374,10 +377,13 @@ async def create_set(request: Request, user: User = Depends(require_instructor),
         reading_set = sessions.create_set(
             db, title=str(form.get("title", "")), description=str(form.get("description", "")),
             case_ids=[int(str(v)) for v in form.getlist("case_ids") if str(v).isdigit()],
-            mode=str(form.get("mode", "practice")), open_to_all=form.get("open_to_all") == "on", created_by=user)
+            mode=str(form.get("mode", "practice")), open_to_all=form.get("open_to_all") == "on", created_by=user,
+            requirement_ids=[str(v) for v in form.getlist("requirement_ids")], pass_fom=str(form.get("pass_fom", "")))
     except ValidationProblem as exc:
-        return render(request, "reading/sets.html", _sets_context(db, user, errors={exc.field: exc.message}),
-                      status_code=400)
+        values = {"requirement_ids": [str(v) for v in form.getlist("requirement_ids")],
+                  "pass_fom": str(form.get("pass_fom", ""))}
+        return render(request, "reading/sets.html",
+                      _sets_context(db, user, errors={exc.field: exc.message}, values=values), status_code=400)
     return render(request, "reading/sets.html",
                   _sets_context(db, user, message=f"Reading set “{reading_set.title}” created."))
 
