@@ -235,7 +235,8 @@ def test_forms_carry_requirement_ids(db: Session, world: World, local_requiremen
     assert made is not None and made.requirement_ids == [READ] and made.pass_fom == pytest.approx(0.8)
 
     builder = instructor.get("/classroom/instructor")
-    assert f'<option value="{EXAM}"' in builder.text
+    assert f'<option value="{EXAM}"' in builder.text  # the cohort's framework (ARRT 2022) and its local ones only
+    assert 'value="mk1-protocol"' not in builder.text and "Radiography — entry: ARRT" in builder.text
     exam_form = {"title": "Web exam", "cohort_id": str(world.cohort.id), "kind": "fixed", "blueprint_physics": "2",
                  "time_limit_min": "10", "max_attempts": "1", "cut_score": "60", "csrf_token": token}
     refused = instructor.post("/classroom/instructor/exams", data={**exam_form, "requirement_ids": [READ]})

@@ -92,9 +92,20 @@ def check_requirement_ids(db: Session, ids: Iterable[str], kind: str, *,
     return cleaned
 
 
-def choices(db: Session, kind: str) -> list[Choice]:
-    """Every requirement that accepts ``kind`` evidence, grouped by framework, then programmes' local ones
-    (for the select in the reading-set and exam forms)."""
+def choices(db: Session, kind: str, programmes: Iterable[Programme] | None = None) -> list[Choice]:
+    """Requirements that accept ``kind`` evidence, for the select in the reading-set and exam forms.
+
+    With ``programmes`` (an exam builder: the instructor's cohorts' programmes): each programme's framework
+    with its local requirements, as :func:`check_requirement_ids` will check them. Without (reading sets,
+    which belong to no programme): every framework, then every programme's local requirements.
+    """
+    if programmes is not None:
+        found: list[Choice] = []
+        for programme in dict.fromkeys(programmes):
+            framework = records.framework_for_programme(db, programme)
+            found += [Choice(r.id, r.title, f"{programme.name}: {framework.title}") for r in framework.requirements
+                      if kind in r.evidence]
+        return found
     found = [Choice(r.id, r.title, f.title) for f in frameworks.all_frameworks() for r in f.requirements
              if kind in r.evidence]
     for local, programme_name in db.execute(

@@ -450,7 +450,8 @@ def _instructor_context(db: Session, user: User) -> dict[str, Any]:
     available = {t: sum(1 for i in items.values() if i.topic == t) for t in topics}
     return {"cohorts": cohorts, "exams": exam_rows, "analysis": analysis, "items": items, "topics": topics,
             "available": available, "errors": {}, "values": {}, "content": content,
-            "templates": generated.TEMPLATES, "requirement_choices": evidence.choices(db, "exam")}
+            "templates": generated.TEMPLATES,
+            "requirement_choices": evidence.choices(db, "exam", [c.programme for c in cohorts])}
 
 
 @router.get("/classroom/instructor", response_class=HTMLResponse, include_in_schema=False)
