@@ -11,9 +11,10 @@ from synthetic_cases import normal, obvious
 from scanroom.reading import ai_reader, ai_training, synthetic
 from scanroom.reading.scoring import Lesion, Mark, localise, summarise
 
-# The floor the shipped model must clear on the first 12 cases of its held-out bank (plan_set(12, seed=2000)),
-# recomputed here from scratch; the model card states the full held-out figures.
-HELD_OUT_AUC_FLOOR = 0.6
+# The floor the shipped model must clear on the first 12 cases of its held-out test bank
+# (plan_set(12, seed=3000); measured 0.78 when the model was fitted), recomputed here from scratch; the model
+# card states the figures on the whole bank (72 cases: AUC 0.72).
+HELD_OUT_AUC_FLOOR = 0.7
 
 
 def _hits(case: synthetic.SyntheticCase, marks: list[ai_reader.Candidate]) -> list[bool]:
@@ -54,7 +55,8 @@ def test_model_card_states_recipe_performance_and_limits() -> None:
     held = card["performance"]["held_out"]
     for key in ("lesion_sensitivity", "fp_per_image", "roc_auc", "wafroc_fom", "by_difficulty"):
         assert key in held
-    assert card["training"]["train"]["seed"] != card["training"]["test"]["seed"]
+    seeds = {card["training"][bank]["seed"] for bank in ("train", "validation", "test")}
+    assert len(seeds) == 3, "training, validation and test banks are different cases"
     assert "Education only" in card["intended_use"] and card["limits"]
     model = ai_reader.load_model()
     assert len(model["classifier"]["weights"]) == 1 + len(ai_reader.FEATURES)
@@ -63,7 +65,7 @@ def test_model_card_states_recipe_performance_and_limits() -> None:
 def test_held_out_performance_above_the_stated_floor() -> None:
     """Recompute on a small fixed slice of the held-out bank (no conspicuity twins: positions are enough)."""
     outcomes = []
-    for spec in synthetic.plan_set(12, seed=2000):
+    for spec in synthetic.plan_set(12, seed=ai_reader.MODEL_CARD["training"]["test"]["seed"]):
         case = synthetic.build_case(spec, measure=False)
         marks = ai_reader.detect(case.acquisition.images[0], case.acquisition.pixel_spacing_mm)
         lesions = [Lesion(f.finding_id, f.x, f.y, f.radius) for f in case.findings]

@@ -46,7 +46,7 @@ WORK_MM = 1.0  # working pixel size
 RADII_MM = (4.0, 5.6, 8.0, 11.0)  # matched-filter radii (projected nodule radius)
 FEATURES = ("match_z", "match_peak", "match_plain", "clutter", "log_radius", "contrast_ratio", "sub_contrast_ratio",
             "rgi", "weakest_sector", "rgi_sub", "weakest_sector_sub", "brightness", "atlas")
-MAX_PROPOSALS = 60
+MAX_PROPOSALS = 120
 OUTPUT_MAX = 4095.0
 
 

@@ -139,8 +139,8 @@ class SyntheticCase:
     tags: list[str]
     difficulty: str  # measured (size and contrast), not just the target
     references: list[str] = field(default_factory=list)
-    lung_field: np.ndarray | None = None  # bool (rows, cols): the projected lungs (truth, never shown)
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: acquire, truth, text
+    lung_field: np.ndarray | None = None  # bool (rows, cols): the projected lungs, for abnormal cases (truth)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (acquire, twin, …)
 
 
 # ----------------------------------------------------------------------------------------------- planning
@@ -252,7 +252,7 @@ def build_case(spec: SyntheticCaseSpec, *, max_tries: int = 4, measure: bool = T
         LesionSpec.parse(lesion)  # a clear error before any scanning
     scanner = get_scanner(spec.modality)
     protocol = apply_settings(scanner.preset(spec.exam), dict(spec.settings))
-    timings: dict[str, float] = {"acquire": 0.0, "twin": 0.0, "truth": 0.0, "text": 0.0}
+    timings: dict[str, float] = {"acquire": 0.0, "lung_field": 0.0, "twin": 0.0, "truth": 0.0, "text": 0.0}
     seed = spec.seed
     last_error: Exception | None = None
     for _ in range(max_tries):
@@ -267,12 +267,14 @@ def build_case(spec: SyntheticCaseSpec, *, max_tries: int = 4, measure: bool = T
             continue
         t1 = time.perf_counter()
         timings["acquire"] += t1 - t0
-        field_mask = lung_field(acquisition)
+        field_mask = lung_field(acquisition) if spec.lesions else None  # zones of the findings
+        t_field = time.perf_counter()
+        timings["lung_field"] += t_field - t1
         twin = None
         if spec.lesions and measure:  # the same patient and exposure without the lesions: the lesion signal
             twin = acquire(spec.modality, patient.model_copy(update={"lesions": ()}), protocol).images[0]
         t_twin = time.perf_counter()
-        timings["twin"] = timings.get("twin", 0.0) + t_twin - t1
+        timings["twin"] += t_twin - t_field
         findings = _findings(acquisition, field_mask, twin)
         timings["truth"] += time.perf_counter() - t_twin
         if _separated(findings):
@@ -345,7 +347,7 @@ def _lesion_truths(acquisition: Acquisition) -> dict[str, object]:
     return {f"{t.lesion_id}-{t.instance}": t for t in phantom.lesions}
 
 
-def _findings(acquisition: Acquisition, field_mask: np.ndarray, twin: np.ndarray | None) -> list[Finding]:
+def _findings(acquisition: Acquisition, field_mask: np.ndarray | None, twin: np.ndarray | None) -> list[Finding]:
     image = acquisition.images[0].astype(np.float64)
     background = image if twin is None else twin.astype(np.float64)
     pixel = float(acquisition.pixel_spacing_mm[0])
@@ -368,7 +370,7 @@ def _findings(acquisition: Acquisition, field_mask: np.ndarray, twin: np.ndarray
         lesion_type = getattr(truth, "lesion_id", name.rsplit("-", 1)[0])
         size_mm = float(getattr(truth, "size_mm", 2 * r_eq * pixel))
         organ = str(getattr(truth, "organ", ""))
-        zone = _zone(field_mask, x, y, organ)
+        zone = _zone(field_mask, x, y, organ) if field_mask is not None else ""
         kind = LESION_TYPES[lesion_type].description if lesion_type in LESION_TYPES else lesion_type
         out.append(Finding(finding_id=name, lesion_type=lesion_type, description=f"{kind}, {size_mm:g} mm, {zone}",
                            organ=organ, x=round(x, 2), y=round(y, 2), radius=round(radius, 2), frame=0,
