@@ -21,6 +21,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/reading/sets"): (PAGE_ANON, 403, 200, 200),
     ("POST", "/reading/sets"): (PAGE_ANON, 403, 400, 400),
     ("POST", "/reading/sets/{set_id}/assign"): (PAGE_ANON, 403, 404, 404),
+    ("POST", "/reading/sets/{set_id}/evidence"): (PAGE_ANON, 403, 404, 404),
     ("GET", "/reading/cohorts/{cohort_id}"): (PAGE_ANON, 403, 200, 200),
 }
 

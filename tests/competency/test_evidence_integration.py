@@ -234,6 +234,18 @@ def test_forms_carry_requirement_ids(db: Session, world: World, local_requiremen
     made = db.scalar(select(ReadingSet).where(ReadingSet.title == "Web set"))
     assert made is not None and made.requirement_ids == [READ] and made.pass_fom == pytest.approx(0.8)
 
+    # Changing what an existing set counts toward: its author (or an admin) only, with the same checks.
+    change = f"/reading/sets/{made.id}/evidence"
+    refused_fom = instructor.post(change, data={"requirement_ids": [READ], "pass_fom": "2", "csrf_token": token})
+    assert refused_fom.status_code == 400 and "between 0 and 1" in refused_fom.text
+    cleared = instructor.post(change, data={"pass_fom": "0.75", "csrf_token": token})
+    assert cleared.status_code == 200 and "counts toward no requirement" in cleared.text
+    db.refresh(made)
+    assert made.requirement_ids == [] and made.pass_fom == pytest.approx(0.75)
+    other = client_for("other-instructor")
+    not_author = other.post(change, data={"requirement_ids": [READ], "csrf_token": csrf_of(other)})
+    assert not_author.status_code == 400 and "Only the set&#39;s author" in not_author.text
+
     builder = instructor.get("/classroom/instructor")
     assert f'<option value="{EXAM}"' in builder.text  # the cohort's framework (ARRT 2022) and its local ones only
     assert 'value="mk1-protocol"' not in builder.text and "Radiography — entry: ARRT" in builder.text

@@ -388,6 +388,29 @@ async def create_set(request: Request, user: User = Depends(require_instructor),
                   _sets_context(db, user, message=f"Reading set “{reading_set.title}” created."))
 
 
+@router.post("/reading/sets/{set_id}/evidence", response_class=HTMLResponse, include_in_schema=False)
+async def set_evidence(request: Request, set_id: int, user: User = Depends(require_instructor),
+                       db: Session = DB) -> Response:
+    """Change which competency requirements a set counts toward (its author or an admin)."""
+    reading_set = db.get(ReadingSet, set_id)
+    if reading_set is None:
+        raise HTTPException(404, "No such reading set.")
+    form = await request.form()
+    ids = [str(v) for v in form.getlist("requirement_ids")]
+    try:
+        if user.role != Role.ADMIN and reading_set.created_by_id != user.id:
+            raise ValidationProblem("requirement_ids", "Only the set's author or an administrator can change what "
+                                                       "it counts toward.")
+        sessions.set_evidence(db, reading_set, ids, str(form.get("pass_fom", "")))
+    except ValidationProblem as exc:  # shown above the table, not beside the "New set" form's fields
+        return render(request, "reading/sets.html",
+                      _sets_context(db, user, errors={"evidence": f"{reading_set.title}: {exc.message}"}),
+                      status_code=400)
+    named = ", ".join(reading_set.requirement_ids) or "no requirement"
+    return render(request, "reading/sets.html",
+                  _sets_context(db, user, message=f"“{reading_set.title}” counts toward {named}."))
+
+
 @router.post("/reading/sets/{set_id}/assign", response_class=HTMLResponse, include_in_schema=False)
 def assign_set(request: Request, set_id: int, cohort_id: Annotated[str, Form()] = "",
                mode: Annotated[str, Form()] = "practice", user: User = Depends(require_instructor),
