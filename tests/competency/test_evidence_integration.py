@@ -134,7 +134,9 @@ def test_test_mode_reading_files_interpretation_evidence_practice_does_not(
     # The record page, CSV and PDF show the row.
     instructor = client_for("instructor")
     page = instructor.get(f"/competency/trainees/{world.trainee.id}")
-    assert page.status_code == 200 and f"reading-session:{passed_id}" in page.text and "Chest radiograph" in page.text
+    assert page.status_code == 200 and "Chest radiograph" in page.text
+    assert f'<a href="/reading/sessions/{passed_id}/results">reading-session:{passed_id}</a>' in page.text
+    assert instructor.get(f"/reading/sessions/{passed_id}/results").status_code == 200  # the link opens for them
     csv_text = instructor.get(f"/competency/trainees/{world.trainee.id}/record.csv").text
     assert f"interpretation reading-session:{passed_id} 100% pass" in csv_text
     assert instructor.get(f"/competency/trainees/{world.trainee.id}/record.pdf").status_code == 200
