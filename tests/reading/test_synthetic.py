@@ -106,3 +106,10 @@ def test_generate_set_reports_progress() -> None:
     cases = list(synthetic.generate_set(specs, progress=lambda i, n, key: seen.append((i, n, key))))
     assert seen == [(1, 1, "t-normal")]
     assert cases[0].spec == specs[0]
+
+
+def test_generate_set_in_worker_processes_gives_the_serial_cases() -> None:
+    specs = [spec("t-normal", "adult-female", 13, ()), spec("t-normal-2", "adult-male", 14, ())]
+    cases = list(synthetic.generate_set(specs, workers=2))
+    assert [c.spec.case_key for c in cases] == ["t-normal", "t-normal-2"]
+    assert np.array_equal(cases[0].acquisition.images, normal().acquisition.images)

@@ -297,14 +297,42 @@ def build_case(spec: SyntheticCaseSpec, *, max_tries: int = 4, measure: bool = T
 
 
 def generate_set(specs: Iterable[SyntheticCaseSpec], *,
-                 progress: Callable[[int, int, str], None] | None = None) -> Iterator[SyntheticCase]:
-    """Build cases one at a time (a generator: a long set never sits in memory); progress(i, n, key) after each."""
+                 progress: Callable[[int, int, str], None] | None = None,
+                 workers: int = 1) -> Iterator[SyntheticCase]:
+    """Build cases in plan order (a generator: a long set never sits in memory); progress(i, n, key) after each.
+
+    ``workers`` > 1 builds them in that many processes (spawned, each with its own caches), at most two per
+    worker ahead of the consumer; every case is the same as a serial build (each spec is self-contained).
+    """
     todo = list(specs)
-    for index, spec in enumerate(todo, start=1):
-        case = build_case(spec)
-        if progress:
-            progress(index, len(todo), spec.case_key)
-        yield case
+    if workers <= 1 or len(todo) < 2:
+        for index, spec in enumerate(todo, start=1):
+            case = build_case(spec)
+            if progress:
+                progress(index, len(todo), spec.case_key)
+            yield case
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque[Future[SyntheticCase]] = deque()
+        upcoming = iter(todo)
+        for spec in upcoming:
+            pending.append(pool.submit(build_case, spec))
+            if len(pending) >= 2 * workers:
+                break
+        done = 0
+        while pending:
+            case = pending.popleft().result()
+            nxt = next(upcoming, None)
+            if nxt is not None:
+                pending.append(pool.submit(build_case, nxt))
+            done += 1
+            if progress:
+                progress(done, len(todo), case.spec.case_key)
+            yield case
 
 
 def _separated(findings: list[Finding]) -> bool:
