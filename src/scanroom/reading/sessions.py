@@ -207,8 +207,8 @@ def reading_for(db: Session, session: ReadingSession, case: Case, *, open_now: b
     reading = db.scalar(select(CaseReading).where(CaseReading.session_id == session.id,
                                                   CaseReading.case_id == case.id))
     if reading is None and open_now:
-        reading = CaseReading(session_id=session.id, case_id=case.id, opened_at=_now())
-        db.add(reading)
+        reading = CaseReading(case_id=case.id, opened_at=_now())
+        session.readings.append(reading)  # keeps the session's list current within one database session
         db.flush()
     return reading
 
