@@ -113,3 +113,27 @@ def test_generate_set_in_worker_processes_gives_the_serial_cases() -> None:
     cases = list(synthetic.generate_set(specs, workers=2))
     assert [c.spec.case_key for c in cases] == ["t-normal", "t-normal-2"]
     assert np.array_equal(cases[0].acquisition.images, normal().acquisition.images)
+
+
+def test_ct_liver_plan_is_balanced() -> None:
+    specs = plan_set(24, modality="ct", seed=2)
+    assert sum(bool(s.lesions) for s in specs) == 12
+    assert all(s.exam == "abdomen-pelvis-pv" and s.case_key.startswith("ct-liver-") for s in specs)
+    assert all(les.split(":")[0] in ("liver-metastasis", "liver-cyst") for s in specs for les in s.lesions)
+
+
+def test_ct_liver_case_truth_is_on_the_slice_where_the_lesion_is_largest() -> None:
+    fast = (("mas", "120"), ("images", "6"), ("views_per_rotation", "300"), ("matrix", "256"))
+    case = build_case(synthetic.SyntheticCaseSpec("t-ct", "ct", "abdomen-pelvis-pv", "adult-male", 21,
+                                                  ("liver-metastasis:size_mm=35",), "easy", settings=fast))
+    acq = case.acquisition
+    assert acq.images.shape == (6, 256, 256) and case.abnormal
+    (f,) = case.findings
+    mask = acq.truth_masks[f.finding_id]
+    assert int(np.argmax(mask.sum(axis=(1, 2)))) == f.frame
+    assert mask[f.frame, int(round(f.y)), int(round(f.x))]
+    shown = np.nonzero(mask.sum(axis=(1, 2)))[0]
+    assert all(abs(int(k) - f.frame) <= f.frame_extent for k in shown)
+    assert f.signal < -20, "a metastasis is darker than the enhanced liver in the portal venous phase"
+    assert f.contrast > 1 and f.organ == "liver"
+    assert "Hepatic metastasis" in case.diagnosis and case.tags[0] == "abdomen"

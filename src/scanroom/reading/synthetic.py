@@ -1,5 +1,8 @@
 """Synthetic interpretation cases: digital patients with known lesions, scanned by the real simulator.
 
+Chest PA radiographs with pulmonary nodules (``modality="xray"``) and portal-venous liver CT with focal
+lesions (``modality="ct"``).
+
 A case is planned as a :class:`SyntheticCaseSpec` (patient, seed, lesion specs, exposure), acquired through
 ``scanner.registry.acquire`` exactly as the X-ray room would, and its truth is read back from the
 acquisition's truth masks (the lesion voxels projected onto the detector), so every finding is where the
@@ -20,6 +23,14 @@ Conspicuity (``Finding.contrast``)
     Radiology 1999;213:727-734; Burgess et al., Med Phys 2001;28:419-437); ``cnr`` = signal / quantum noise
     (Rose). Measuring the signal on the image alone (core minus a fitted ring) was tried and rejected: the
     ribs under and around a nodule bias it by more than the nodule's own contrast.
+
+CT (``modality="ct"``)
+    portal-venous abdomen CT, 10 slices from 10% to 90% of the liver's height (lesion-independent, so the
+    stack does not point at the lesions), with 0-2 hypoattenuating liver metastases or simple cysts of
+    14-40 mm. Each finding sits on the slice where its mask is largest, ``frame_extent`` covers every slice
+    that shows it; conspicuity is a Rose CNR (|core HU − median HU of the surrounding soft tissue| / the
+    scanner's noise figure): the liver around a lesion is uniform, so no twin is needed. Difficulty: ``hard``
+    below CNR 2.5 or 16 mm, ``easy`` from CNR 4 and 24 mm. A CT case takes 30-45 s to simulate.
 
 Difficulty (measured, per finding, then the case)
     ``easy`` when conspicuity >= 0.7 and size >= 10 mm, ``hard`` when conspicuity < 0.4 or size < 6 mm,
@@ -46,7 +57,8 @@ __all__ = ["SyntheticCaseSpec", "Finding", "SyntheticCase", "plan_set", "build_c
            "lung_field", "DIFFICULTIES", "CHEST_NODULES", "REFERENCES"]
 
 DIFFICULTIES = ("easy", "moderate", "hard")
-MODALITIES = ("xray",)
+MODALITIES = ("xray", "ct")
+EXAMS = {"xray": "chest-pa", "ct": "abdomen-pelvis-pv"}
 ACCEPT_FACTOR = 1.5  # acceptance radius = max(ACCEPT_FACTOR * r_eq, ACCEPT_MIN_MM)
 ACCEPT_MIN_MM = 10.0
 EASY_CONSPICUITY, HARD_CONSPICUITY = 0.7, 0.4  # measured-difficulty thresholds (module docstring)
@@ -179,9 +191,9 @@ def plan_set(n_cases: int, *, modality: str = "xray", exam: str | None = None, a
     """
     if modality not in MODALITIES:
         raise ValueError(f"Synthetic cases are available for {', '.join(MODALITIES)}, not {modality!r}.")
-    exam = exam or "chest-pa"
-    if exam != "chest-pa":
-        raise ValueError(f"Synthetic X-ray cases use the chest-pa exam (nodules); {exam!r} is not supported yet.")
+    exam = exam or EXAMS[modality]
+    if exam != EXAMS[modality]:
+        raise ValueError(f"Synthetic {modality} cases use the {EXAMS[modality]} exam; {exam!r} is not supported yet.")
     if not 1 <= n_cases <= 5000:
         raise ValueError("n_cases must be between 1 and 5000.")
     if not 0.0 <= abnormal_fraction <= 1.0:
@@ -202,7 +214,8 @@ def plan_set(n_cases: int, *, modality: str = "xray", exam: str | None = None, a
         placed_abnormal += k
         for offset, (is_abnormal, target) in enumerate(_block_layout(size, k, difficulty, rng)):
             i = start + offset
-            specs.append(_spec(i, seed, exam, is_abnormal, target, max_lesions_per_case, two_lesion_fraction))
+            make = _spec_ct if modality == "ct" else _spec
+            specs.append(make(i, seed, exam, is_abnormal, target, max_lesions_per_case, two_lesion_fraction))
     return specs
 
 
@@ -250,6 +263,8 @@ def build_case(spec: SyntheticCaseSpec, *, max_tries: int = 4, measure: bool = T
         raise ValueError(f"Synthetic cases are available for {', '.join(MODALITIES)}, not {spec.modality!r}.")
     for lesion in spec.lesions:
         LesionSpec.parse(lesion)  # a clear error before any scanning
+    if spec.modality == "ct":
+        return _build_ct(spec, max_tries + 2)
     scanner = get_scanner(spec.modality)
     protocol = apply_settings(scanner.preset(spec.exam), dict(spec.settings))
     timings: dict[str, float] = {"acquire": 0.0, "lung_field": 0.0, "twin": 0.0, "truth": 0.0, "text": 0.0}
@@ -339,6 +354,8 @@ def _separated(findings: list[Finding]) -> bool:
     for a in range(len(findings)):
         for b in range(a + 1, len(findings)):
             fa, fb = findings[a], findings[b]
+            if abs(fa.frame - fb.frame) > fa.frame_extent + fb.frame_extent:
+                continue  # on different slices
             if math.hypot(fa.x - fb.x, fa.y - fb.y) < fa.radius + fb.radius:
                 return False
     return True
@@ -565,3 +582,205 @@ def _fleischner_solid(size_mm: float) -> str:
 def _kind_text(f: Finding) -> str:
     return {"lung-nodule": "solid pulmonary nodule", "ggo-nodule": "ground-glass nodule",
             "calcified-nodule": "calcified granuloma"}.get(f.lesion_type, f.lesion_type.replace("-", " "))
+
+
+# ----------------------------------------------------------------------------------------------- CT (liver)
+
+# Portal-venous abdomen CT: hypoattenuating liver metastases and simple cysts. In this simulator the
+# enhanced liver is ~110 HU and both lesions ~15 HU, so size, slice position and dose make the difficulty.
+CT_IMAGES = 10  # slices through the liver, ~13 mm apart (each ~3-5 s to simulate)
+CT_TARGETS: dict[str, tuple[tuple[str, float, float, float], ...]] = {
+    "easy": (("liver-metastasis", 0.6, 26.0, 40.0), ("liver-cyst", 0.4, 26.0, 40.0)),
+    "moderate": (("liver-metastasis", 0.6, 18.0, 26.0), ("liver-cyst", 0.4, 18.0, 26.0)),
+    "hard": (("liver-metastasis", 0.7, 14.0, 18.0), ("liver-cyst", 0.3, 14.0, 18.0)),
+}
+CT_EASY_CNR, CT_HARD_CNR = 4.0, 2.5
+CT_EASY_SIZE_MM, CT_HARD_SIZE_MM = 24.0, 16.0
+CT_REFERENCES = [
+    "Sica GT, Ji H, Ros PR. CT and MR imaging of hepatic metastases. AJR 2000;174:691-698.",
+    "Mortele KJ, Ros PR. Cystic focal liver lesions in the adult: differential CT and MR imaging features. "
+    "RadioGraphics 2001;21:895-910.",
+    "Berbaum KS, et al. Satisfaction of search in diagnostic radiology. Invest Radiol 1990;25:133-140.",
+]
+
+
+def _spec_ct(i: int, seed: int, exam: str, abnormal: bool, target: str, max_lesions: int,
+             two_fraction: float) -> SyntheticCaseSpec:
+    rng = np.random.default_rng([seed, i, 13])
+    patient_id = "adult-male" if rng.random() < 0.5 else "adult-female"
+    lo, hi = PATIENTS[patient_id]
+    size_cm = round(float(rng.uniform(lo, hi)), 1)
+    mas = int(rng.integers(60, 141))  # reference mAs with tube-current modulation: noise varies ~1.5×
+    settings = (("mas", str(mas)), ("images", str(CT_IMAGES)))
+    lesions: list[str] = []
+    if abnormal:
+        n = 2 if max_lesions >= 2 and rng.random() < two_fraction else 1
+        for _ in range(n):
+            kind, size = _choose(rng, CT_TARGETS[target])
+            lesions.append(f"{kind}:size_mm={size:g}")
+    return SyntheticCaseSpec(case_key=f"ct-liver-s{seed}-{i:04d}", modality="ct", exam=exam, patient_id=patient_id,
+                             seed=int(rng.integers(0, 2**31 - 1)), lesions=tuple(lesions), target_difficulty=target,
+                             size_cm=size_cm, settings=settings, age=int(rng.integers(38, 82)),
+                             history_seed=int(rng.integers(0, 2**31 - 1)))
+
+
+def _liver_range(patient: PatientRequest) -> tuple[float, float]:
+    """Slices from 10% to 90% of the liver's height (lesion voxels count as liver): independent of where the
+    lesions are, so the stack does not point at them."""
+    from scanroom.scanner import ct as ct_room
+    from scanroom.scanner.phantoms import phantom_for
+
+    phantom = phantom_for(patient, "abdomen", ct_room.VOXEL_MM, what="scan")
+    labels = [lab for lab, name in phantom.label_names.items() if name == "liver" or name.startswith("lesion-")]
+    rows = np.nonzero(np.isin(phantom.labels, labels).any(axis=(1, 2)))[0]
+    if not rows.size:
+        raise ProtocolError(f"{patient.patient_id}: no liver in the abdomen region")
+    dz, oz = phantom.voxel_mm[0], phantom.origin_mm[2]
+    lo, hi = oz + dz * float(rows.min()), oz + dz * float(rows.max())
+    return round(lo + 0.1 * (hi - lo), 1), round(hi - 0.1 * (hi - lo), 1)
+
+
+def _build_ct(spec: SyntheticCaseSpec, max_tries: int) -> SyntheticCase:
+    """A portal-venous CT slab through the liver; every lesion must show on at least one slice (else the next
+    seed, deterministically)."""
+    scanner = get_scanner("ct")
+    base = apply_settings(scanner.preset(spec.exam), dict(spec.settings))
+    timings: dict[str, float] = {"acquire": 0.0, "truth": 0.0, "text": 0.0}
+    seed = spec.seed
+    last_error: Exception | None = None
+    for _ in range(max_tries):
+        patient = PatientRequest(patient_id=spec.patient_id, size_cm=spec.size_cm, lesions=spec.lesions, seed=seed)
+        t0 = time.perf_counter()
+        try:
+            start, end = _liver_range(patient)
+            acquisition = acquire("ct", patient, apply_settings(base, {"start_mm": start, "end_mm": end}))
+        except ProtocolError as exc:
+            last_error = exc
+            seed = (seed + 1) % (2**31 - 1)
+            timings["acquire"] += time.perf_counter() - t0
+            continue
+        t1 = time.perf_counter()
+        timings["acquire"] += t1 - t0
+        findings = _ct_findings(acquisition)
+        timings["truth"] += time.perf_counter() - t1
+        if len(findings) == len(spec.lesions) and _separated(findings):
+            break
+        last_error = ValueError("a lesion falls between slices or two lesions overlap")
+        seed = (seed + 1) % (2**31 - 1)
+    else:
+        raise ValueError(f"Case {spec.case_key}: could not show its lesions in {max_tries} tries ({last_error}).")
+    t2 = time.perf_counter()
+    difficulty = _case_difficulty(findings, spec.target_difficulty)
+    history, question, diagnosis, points, tags = _ct_words(spec, findings)
+    timings["text"] = time.perf_counter() - t2
+    return SyntheticCase(spec=spec, acquisition=acquisition, findings=findings, abnormal=bool(findings),
+                         history=history, question=question, diagnosis=diagnosis, teaching_points=points,
+                         tags=tags, difficulty=difficulty, references=list(CT_REFERENCES), timings=timings)
+
+
+def _ct_findings(acquisition: Acquisition) -> list[Finding]:
+    """Truth per lesion from its per-slice masks: the slice where it is largest, ± the slices it reaches.
+
+    Conspicuity = |lesion core HU − median HU of the surrounding soft tissue| / image noise (the scanner's
+    noise figure, HU): a Rose-model CNR; no twin is needed because the liver around a lesion is uniform.
+    """
+    hu = acquisition.images.astype(np.float64)
+    pixel = float(acquisition.pixel_spacing_mm[0])
+    noise = max(float(acquisition.quality.get("noise_hu", 0.0)), 1.0)
+    truths = _ct_truths(acquisition)
+    masks = acquisition.truth_masks
+    any_lesion = np.zeros(hu.shape, bool)
+    for m in masks.values():
+        any_lesion |= m
+    out: list[Finding] = []
+    for name in sorted(masks, key=lambda n: int(n.rsplit("-", 1)[1])):
+        mask = masks[name]
+        areas = mask.sum(axis=(1, 2))
+        if not areas.any():
+            continue
+        frame = int(np.argmax(areas))
+        shown = np.nonzero(areas)[0]
+        extent = int(max(abs(int(shown.min()) - frame), abs(int(shown.max()) - frame)))
+        rows, cols = np.nonzero(mask[frame])
+        y, x = float(rows.mean()), float(cols.mean())
+        r_eq = math.sqrt(float(areas[frame]) / math.pi)
+        radius = max(ACCEPT_FACTOR * r_eq, ACCEPT_MIN_MM / pixel)
+        yy, xx = np.mgrid[0:hu.shape[1], 0:hu.shape[2]]
+        d = np.hypot(yy - y, xx - x)
+        core = (d <= max(0.6 * r_eq, 1.0)) & mask[frame]
+        slice_hu = hu[frame]
+        ring = (d >= 1.6 * r_eq) & (d <= 2.8 * r_eq + 2) & ~any_lesion[frame] & (slice_hu > 0) & (slice_hu < 250)
+        background = float(np.median(slice_hu[ring])) if ring.sum() > 8 else float(np.median(slice_hu))
+        signal = float(slice_hu[core].mean()) - background if core.any() else 0.0
+        cnr = abs(signal) / noise
+        truth = truths.get(name)
+        lesion_type = getattr(truth, "lesion_id", name.rsplit("-", 1)[0])
+        size_mm = float(getattr(truth, "size_mm", 2 * r_eq * pixel))
+        kind = LESION_TYPES[lesion_type].description if lesion_type in LESION_TYPES else lesion_type
+        out.append(Finding(finding_id=name, lesion_type=lesion_type, description=f"{kind}, {size_mm:g} mm, liver",
+                           organ=str(getattr(truth, "organ", "liver")), x=round(x, 2), y=round(y, 2),
+                           radius=round(radius, 2), frame=frame, frame_extent=extent, size_mm=size_mm,
+                           contrast=round(cnr, 3), signal=round(signal, 2), equivalent_radius=round(r_eq, 2),
+                           zone="liver", difficulty=ct_finding_difficulty(size_mm, cnr), cnr=round(cnr, 2),
+                           clutter=round(noise, 2)))
+    return out
+
+
+def _ct_truths(acquisition: Acquisition) -> dict[str, object]:
+    from scanroom.scanner import ct as ct_room
+    from scanroom.scanner.phantoms import phantom_for
+
+    phantom = phantom_for(acquisition.patient, "abdomen", ct_room.VOXEL_MM, what="scan")
+    return {f"{t.lesion_id}-{t.instance}": t for t in phantom.lesions}
+
+
+def ct_finding_difficulty(size_mm: float, cnr: float) -> str:
+    """CT liver lesion: ``hard`` below CNR 2.5 or 16 mm, ``easy`` from CNR 4 and 24 mm, else ``moderate``."""
+    if cnr < CT_HARD_CNR or size_mm < CT_HARD_SIZE_MM:
+        return "hard"
+    if cnr >= CT_EASY_CNR and size_mm >= CT_EASY_SIZE_MM:
+        return "easy"
+    return "moderate"
+
+
+_CT_PRESENTATIONS = (
+    "staging CT for colorectal carcinoma",
+    "abnormal liver function tests",
+    "right upper quadrant pain for {weeks} weeks",
+    "weight loss over three months",
+    "follow-up of treated breast cancer",
+    "incidental finding on ultrasound, characterise",
+)
+
+
+def _ct_words(spec: SyntheticCaseSpec, findings: list[Finding]) -> tuple[str, str, str, list[str], list[str]]:
+    """History (own seed, lesion-independent), question, diagnosis, teaching points and tags for a liver CT."""
+    rng = np.random.default_rng(spec.history_seed)
+    person = "man" if spec.patient_id == "adult-male" else "woman"
+    presentation = _CT_PRESENTATIONS[int(rng.integers(len(_CT_PRESENTATIONS)))].format(weeks=int(rng.integers(2, 9)))
+    history = f"{spec.age}-year-old {person}. {presentation[0].upper()}{presentation[1:]}. Portal venous phase."
+    question = "Are there focal liver lesions? Mark each one on the slice where it is largest."
+    tags = ["abdomen", "ct", "abdomen-pelvis-pv", "liver-lesion-detection"]
+    if not findings:
+        points = ["A normal liver is a positive call: scroll through every slice from the dome to the tip of the "
+                  "right lobe, in a liver window if the soft-tissue window hides subtle lesions."]
+        return history, question, "Normal liver: no focal lesion.", points, [*tags, "normal"]
+    names = {"liver-metastasis": "Hepatic metastasis", "liver-cyst": "Simple hepatic cyst"}
+    diagnosis = "; ".join(f"{names.get(f.lesion_type, f.lesion_type)} ({f.size_mm:g} mm), hypoattenuating"
+                          for f in findings) + "."
+    points = []
+    for kind in sorted({f.lesion_type for f in findings}):
+        tags.append(kind)
+        if kind == "liver-metastasis":
+            points.append("Most liver metastases (colorectal, breast, lung) are hypovascular: darker than the "
+                          "enhanced liver in the portal venous phase, often with ill-defined margins "
+                          "(Sica, Ji & Ros, AJR 2000).")
+        elif kind == "liver-cyst":
+            points.append("A simple cyst has water attenuation (about 0-20 HU), sharp margins, no wall and no "
+                          "enhancement (Mortele & Ros, RadioGraphics 2001).")
+    if len(findings) > 1:
+        points.append("More than one lesion: keep scrolling after the first — satisfaction of search "
+                      "(Berbaum et al., Invest Radiol 1990).")
+        tags.append("multiple")
+    points.append("A lesion shows on several adjacent slices; mark it where it is largest.")
+    return history, question, diagnosis, points, tags
