@@ -184,8 +184,10 @@ def plan_set(n_cases: int, *, modality: str = "xray", exam: str | None = None, a
              two_lesion_fraction: float = 0.35) -> list[SyntheticCaseSpec]:
     """Plan a balanced set: ``round(n * abnormal_fraction)`` abnormal cases, targets spread over difficulties.
 
-    Slots are laid out in blocks of 12 (each block balanced on its own, so the first 24 cases of a
-    100-case plan are the 24-case plan with the same seed); abnormal cases carry 1 lesion, or 2 with
+    Slots are laid out in blocks of 12, each balanced on its own (so with the default fraction of 0.5 the
+    first 24 cases of a 100-case plan are the 24-case plan with the same seed, and case keys name the same
+    case across plan lengths; the last, partial block makes the totals exact); abnormal cases carry 1 lesion,
+    or 2 with
     probability ``two_lesion_fraction`` (FROC needs cases with several lesions). Patients alternate at random
     between the adult male and female, with builds, kVp, small rotations and centring errors varied.
     """
