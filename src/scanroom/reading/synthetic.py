@@ -187,9 +187,8 @@ def plan_set(n_cases: int, *, modality: str = "xray", exam: str | None = None, a
     Slots are laid out in blocks of 12, each balanced on its own (so with the default fraction of 0.5 the
     first 24 cases of a 100-case plan are the 24-case plan with the same seed, and case keys name the same
     case across plan lengths; the last, partial block makes the totals exact); abnormal cases carry 1 lesion,
-    or 2 with
-    probability ``two_lesion_fraction`` (FROC needs cases with several lesions). Patients alternate at random
-    between the adult male and female, with builds, kVp, small rotations and centring errors varied.
+    or 2 with probability ``two_lesion_fraction`` (FROC needs cases with several lesions). Patients alternate
+    at random between the adult male and female, with builds, kVp, small rotations and centring errors varied.
     """
     if modality not in MODALITIES:
         raise ValueError(f"Synthetic cases are available for {', '.join(MODALITIES)}, not {modality!r}.")
