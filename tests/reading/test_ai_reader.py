@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
-from synthetic_cases import normal, obvious
 
 from scanroom.reading import ai_reader, ai_training, synthetic
 from scanroom.reading.scoring import Lesion, Mark, localise, summarise
+from tests.reading.synthetic_cases import normal, obvious
 
 # The floor the shipped model must clear on the first 12 cases of its held-out test bank
 # (plan_set(12, seed=3000); measured 0.78 when the model was fitted), recomputed here from scratch; the model

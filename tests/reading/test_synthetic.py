@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synthetic_cases import normal, obvious, spec, subtle
 
 from scanroom.reading import synthetic
 from scanroom.reading.synthetic import DIFFICULTIES, build_case, plan_set
+from tests.reading.synthetic_cases import normal, obvious, spec, subtle
 
 
 def test_plan_is_balanced_spread_and_prefix_stable() -> None:
