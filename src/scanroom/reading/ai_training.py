@@ -38,7 +38,7 @@ from scanroom.reading.scoring import Lesion, Mark, localise, summarise
 __all__ = ["CaseRecord", "bank", "fit_atlas", "fit_logistic", "fit_model", "evaluate", "train"]
 
 DEFAULTS = {"n_train": 144, "train_seed": 1000, "n_validation": 72, "validation_seed": 2000, "n_test": 72,
-            "test_seed": 3000, "l2": 3.0,
+            "test_seed": 3000, "n_second_test": 144, "second_test_seed": 4000, "l2": 3.0,
             "atlas_grid": 48, "atlas_min": 0.02, "max_fp_per_image": 0.5}
 
 
@@ -204,12 +204,16 @@ def train(*, n_train: int = int(DEFAULTS["n_train"]), train_seed: int = int(DEFA
           progress: Callable[[int, int, str], None] | None = None,
           train_records: Sequence[CaseRecord] | None = None,
           validation_records: Sequence[CaseRecord] | None = None,
-          test_records: Sequence[CaseRecord] | None = None, workers: int = 1) -> dict[str, Any]:
+          test_records: Sequence[CaseRecord] | None = None,
+          n_second_test: int = int(DEFAULTS["n_second_test"]),
+          second_test_seed: int = int(DEFAULTS["second_test_seed"]),
+          second_test_records: Sequence[CaseRecord] | None = None, workers: int = 1) -> dict[str, Any]:
     """Generate the banks, fit, measure and write the model JSON (``out``; None = don't).
 
     Three banks with different seeds: training (fit), validation (where the design choices — features,
     candidates per image, penalty — were compared) and held-out test (untouched until the design was frozen;
-    its figures are the ones the model card states)."""
+    its figures are the ones the model card states), and a second, larger test bank generated after the model
+    was frozen (``n_second_test`` = 0 skips it)."""
     t0 = time.perf_counter()
     if train_records is None:
         train_records = bank(n_train, train_seed, progress=progress, workers=workers)
@@ -221,6 +225,10 @@ def train(*, n_train: int = int(DEFAULTS["n_train"]), train_seed: int = int(DEFA
     model["performance"] = {"held_out": evaluate(model, test_records),
                             "validation": evaluate(model, validation_records),
                             "training": evaluate(model, train_records)}
+    if second_test_records is None and n_second_test > 0:
+        second_test_records = bank(n_second_test, second_test_seed, progress=progress, workers=workers)
+    if second_test_records:
+        model["performance"]["second_test"] = evaluate(model, second_test_records)
     model["recipe"] = {
         "generator": "scanroom.reading.synthetic.plan_set + generate_set (chest-pa, mixed difficulty, "
                      "abnormal_fraction 0.5, up to 2 lesions)",
@@ -228,6 +236,8 @@ def train(*, n_train: int = int(DEFAULTS["n_train"]), train_seed: int = int(DEFA
         "validation": {"n_cases": len(validation_records), "seed": validation_seed,
                        "use": "design choices were compared here (optimistic)"},
         "test": {"n_cases": len(test_records), "seed": test_seed, "use": "untouched until the design was frozen"},
+        "second_test": {"n_cases": len(second_test_records or ()), "seed": second_test_seed,
+                        "use": "generated after the model was frozen"},
         "classifier": f"logistic regression on standardised features, IRLS, L2 = {DEFAULTS['l2']:g}",
         "operating_point": f"lowest confidence with <= {DEFAULTS['max_fp_per_image']} false marks per training "
                            "image",
