@@ -58,6 +58,7 @@ def test_model_card_states_recipe_performance_and_limits() -> None:
     seeds = {card["training"][bank]["seed"] for bank in ("train", "validation", "test")}
     assert len(seeds) == 3, "training, validation and test banks are different cases"
     assert "Education only" in card["intended_use"] and card["limits"]
+    assert "ROC AUC" in card["summary"]
     model = ai_reader.load_model()
     assert len(model["classifier"]["weights"]) == 1 + len(ai_reader.FEATURES)
 

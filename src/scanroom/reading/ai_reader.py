@@ -381,6 +381,16 @@ def _model_card() -> dict[str, Any]:
     card["training"] = model.get("recipe", {})
     card["performance"] = model.get("performance", {})
     card["operating_point"] = model.get("operating_point")
+    parts = []
+    for bank, label in (("held_out", "test"), ("second_test", "second test")):
+        perf = card["performance"].get(bank)
+        if perf:
+            by = perf.get("by_difficulty", {})
+            parts.append(f"{label} ({perf['n_cases']} cases): ROC AUC {perf['roc_auc']} (easy "
+                         f"{by.get('easy', {}).get('roc_auc')}, moderate {by.get('moderate', {}).get('roc_auc')}, "
+                         f"hard {by.get('hard', {}).get('roc_auc')}), lesion sensitivity {perf['lesion_sensitivity']} "
+                         f"at {perf['fp_per_image']} false marks per image")
+    card["summary"] = "; ".join(parts) + (". Good on conspicuous nodules, near chance on subtle ones." if parts else "")
     return card
 
 
