@@ -28,11 +28,12 @@ def _data_dir() -> Path:
 
 @app.command("generate")
 def generate(count: int = typer.Option(20, "--count", "-n", help="How many cases (1–2000)."),
+             modality: str = typer.Option("xray", help="xray (chest PA, nodules) or ct (portal-venous liver)."),
              difficulty: str = typer.Option("mixed", help="mixed, easy, moderate or hard."),
              abnormal_fraction: float = typer.Option(0.5, help="Fraction of cases with lesions."),
              seed: int = typer.Option(0, help="Seed: the same seed gives the same cases (re-runs add none)."),
              as_json: bool = typer.Option(False, "--json", help="Print the created case keys as JSON.")) -> None:
-    """Generate synthetic chest-radiograph cases with known truth and publish them."""
+    """Generate synthetic cases with known truth (chest radiographs or liver CT) and publish them."""
     from scanroom.reading.cases import generate_cases
 
     _upgrade()
@@ -44,7 +45,9 @@ def generate(count: int = typer.Option(20, "--count", "-n", help="How many cases
                 bar.update(1)
 
             try:
-                created = generate_cases(db, _data_dir(), count, difficulty=difficulty,
+                if modality not in ("xray", "ct"):
+                    raise ValidationProblem("modality", "Modality is xray or ct.")
+                created = generate_cases(db, _data_dir(), count, modality=modality, difficulty=difficulty,
                                          abnormal_fraction=abnormal_fraction, seed=seed, progress=progress)
             except ValidationProblem as exc:
                 raise CliError(exc.message) from exc
