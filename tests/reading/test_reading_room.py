@@ -279,7 +279,8 @@ def test_ai_assisted_mode_shows_the_ai_marks_and_other_modes_do_not(client_for, 
                         actor=world.instructor)
     first_case = reading_set.items[0].case
     first_case.ai_marks = [{"x": 31.0, "y": 29.0, "radius": 9.0, "frame": 0, "confidence": 0.91},
-                           {"x": 100.0, "y": 20.0, "radius": 7.0, "frame": 0, "confidence": 0.35}]
+                           {"x": 100.0, "y": 20.0, "radius": 7.0, "frame": 0, "confidence": 0.35},
+                           {"x": 60.0, "y": 60.0, "radius": 7.0, "frame": 0, "confidence": 0.001}]  # below its cut
     db.commit()
     trainee = client_for("trainee")
     aided = trainee.get(_start(trainee, practice_set, "ai"))
@@ -287,5 +288,10 @@ def test_ai_assisted_mode_shows_the_ai_marks_and_other_modes_do_not(client_for, 
     regions = json.loads(html.unescape(re.search(r"data-regions='([^']*)'", aided.text).group(1)))  # type: ignore[union-attr]
     assert [r["kind"] for r in regions] == ["ai", "ai"] and regions[0]["label"] == "AI 91%"
     assert all(word not in aided.text for word in TRUTH_WORDS)  # the AI's marks are not the truth
+    assert "Its measured performance" in aided.text  # readers see how far to trust it
+    feedback = trainee.get(_submit(trainee, aided.url.path, []).headers["location"].split("#")[0])
+    kinds = [r["kind"] for r in json.loads(html.unescape(re.search(  # type: ignore[union-attr]
+        r"data-regions='([^']*)'", feedback.text).group(1)))]
+    assert kinds.count("ai") == 2 and kinds.count("missed") == 2  # the AI's flags stay beside the truth
     unaided = trainee.get(_start(trainee, practice_set, "practice"))
     assert "AI second reader" not in unaided.text and "data-regions='[]'" in unaided.text

@@ -290,6 +290,31 @@ def ai_candidates(images: Any, pixel_spacing_mm: tuple[float, float], modality: 
     return marks
 
 
+def ai_operating_point() -> float:
+    """The AI reader's yes/no threshold from its model card (0 when no model is installed: show everything)."""
+    try:
+        from scanroom.reading.ai_reader import MODEL_CARD
+    except (ImportError, FileNotFoundError):
+        return 0.0
+    return float(MODEL_CARD.get("operating_point") or 0.0)
+
+
+def ai_reader_summary() -> str:
+    """One line of the AI reader's measured performance, shown to readers so they can calibrate their trust."""
+    try:
+        from scanroom.reading.ai_reader import MODEL_CARD
+    except (ImportError, FileNotFoundError):
+        return ""
+    return str(MODEL_CARD.get("summary", ""))
+
+
+def flagged_ai_marks(case: Case) -> list[dict[str, Any]]:
+    """The candidates the AI reader calls positive (confidence at or above its operating point), as a CAD
+    system shows its marks; lower-scoring candidates stay hidden."""
+    threshold = ai_operating_point()
+    return [m for m in case.ai_marks if float(m.get("confidence", 0.0)) >= threshold]
+
+
 def ensure_ai_marks(db: Session, data_dir: Path, case: Case) -> list[dict[str, Any]]:
     """The AI reader's marks for a case, computed from the stored images the first time they are needed
     (imported teaching cases and cases made before the model was installed get them this way)."""

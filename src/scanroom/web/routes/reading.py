@@ -117,20 +117,24 @@ def _reading_context(db: Session, session: ReadingSession, position: int, case: 
                         "diagnosis_choices": case.diagnosis_choices},
         "study_uid": series.study_uid, "series_uid": series.series_uid,
         "submitted": reading is not None and reading.submitted_at is not None,
-        "feedback": None, "regions_json": "[]", "ai_marks": [],
+        "feedback": None, "regions_json": "[]", "ai_marks": [], "ai_summary": "",
         "next_url": None, "errors": {},
     }
-    if session.mode == ReadingMode.AI_ASSISTED and data_dir is not None:
-        cases.ensure_ai_marks(db, data_dir, case)
-    if session.mode == ReadingMode.AI_ASSISTED and case.ai_marks:
-        context["ai_marks"] = case.ai_marks
-        context["regions_json"] = json.dumps([{"x": m["x"], "y": m["y"], "radius": m["radius"],
-                                               "frame": m.get("frame", 0), "kind": "ai",
-                                               "label": f"AI {m['confidence']:.0%}"} for m in case.ai_marks])
+    ai_regions: list[dict[str, Any]] = []
+    if session.mode == ReadingMode.AI_ASSISTED:
+        if data_dir is not None:
+            cases.ensure_ai_marks(db, data_dir, case)
+        flagged = cases.flagged_ai_marks(case)
+        context["ai_marks"] = flagged
+        context["ai_summary"] = cases.ai_reader_summary()
+        ai_regions = [{"x": m["x"], "y": m["y"], "radius": m["radius"], "frame": m.get("frame", 0), "kind": "ai",
+                       "label": f"AI {m['confidence']:.0%}"} for m in flagged]
+        context["regions_json"] = json.dumps(ai_regions)
     if sessions.feedback_visible(session, reading):
         assert reading is not None
         context["feedback"] = analysis.case_feedback(case, reading)
-        context["regions_json"] = json.dumps(context["feedback"]["regions"])
+        # In AI-assisted reading the AI's flags stay on the feedback image: did it find the lesion, or mislead?
+        context["regions_json"] = json.dumps(context["feedback"]["regions"] + ai_regions)
         context["case_public"]["title"] = f"Case {position + 1} of {total}: {case.title}"
     nxt = sessions.next_position(db, session)
     if context["submitted"]:
