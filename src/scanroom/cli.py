@@ -147,7 +147,7 @@ def seed_demo_command(images: bool = typer.Option(True, help="Also install the s
     _upgrade()
     with _session() as db:
         counts = seed_demo(db, get_settings().resolved_data_dir(), with_images=images,
-                           progress=lambda title: typer.echo(f"  storing sample: {title}"))
+                           progress=lambda message: typer.echo(f"  {message}"))
     typer.echo(f"Demo ready: {counts['programmes']} programmes, {counts['images']} sample images.")
     for account in DEMO_ACCOUNTS:
         typer.echo(f"  {account.role.value:<10} {account.username:<11} password: {account.password}")
@@ -161,7 +161,7 @@ def seed_samples_command() -> None:
     _upgrade()
     with _session() as db:
         count = seed_gallery(db, get_settings().resolved_data_dir(),
-                             progress=lambda title: typer.echo(f"  storing sample: {title}"))
+                             progress=lambda message: typer.echo(f"  {message}"))
     typer.echo(f"{count} sample images installed.")
 
 

@@ -84,7 +84,7 @@ def seed_gallery(db: Session, data_dir: Path, progress: Callable[[str], None] | 
             raise FileNotFoundError(
                 f"Sample {sample.file_name} is not installed; install the pydicom-data package.")
         if progress:
-            progress(sample.title)
+            progress(f"storing sample: {sample.title}")
         ds = read_and_normalise(str(source))
         store_dataset(db, data_dir, ds, collection=GALLERY, title=sample.title, description=sample.description)
     return len(gallery(db))
