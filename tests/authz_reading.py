@@ -23,6 +23,8 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/reading/sets/{set_id}/assign"): (PAGE_ANON, 403, 404, 404),
     ("POST", "/reading/sets/{set_id}/evidence"): (PAGE_ANON, 403, 404, 404),
     ("GET", "/reading/cohorts/{cohort_id}"): (PAGE_ANON, 403, 200, 200),
+    ("GET", "/reading/observer"): (PAGE_ANON, 403, 200, 200),
+    ("POST", "/reading/observer"): (PAGE_ANON, 403, 400, 400),
 }
 
 

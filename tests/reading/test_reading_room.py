@@ -295,3 +295,18 @@ def test_ai_assisted_mode_shows_the_ai_marks_and_other_modes_do_not(client_for, 
     assert kinds.count("ai") == 2 and kinds.count("missed") == 2  # the AI's flags stay beside the truth
     unaided = trainee.get(_start(trainee, practice_set, "practice"))
     assert "AI second reader" not in unaided.text and "data-regions='[]'" in unaided.text
+
+
+def test_instructor_analyses_an_uploaded_reader_study(client_for, world: World) -> None:
+    """The web page runs the same MRMC analysis as `scanroom observer analyze` (Van Dyke: published RRRC F)."""
+    instructor = client_for("instructor")
+    token = csrf_of(instructor)
+    data = (Path(__file__).resolve().parent.parent / "data" / "observer" / "vandyke_roc.csv").read_bytes()
+    response = instructor.post("/reading/observer", data={"csrf_token": token, "method": "or", "fom": "auc"},
+                               files={"study": ("vandyke_roc.csv", data, "text/csv")})
+    assert response.status_code == 200
+    assert "F = 4.456319" in response.text and "0.89703704" in response.text
+    bad = instructor.post("/reading/observer", data={"csrf_token": token, "method": "or", "fom": "auc"},
+                          files={"study": ("bad.csv", b"reader,case\n1,2\n", "text/csv")})
+    assert bad.status_code == 400 and "bad.csv" in bad.text and "Traceback" not in bad.text
+    assert client_for("trainee").get("/reading/observer").status_code == 403

@@ -434,6 +434,46 @@ def assign_set(request: Request, set_id: int, cohort_id: Annotated[str, Form()] 
     return render(request, "reading/sets.html", _sets_context(db, user, message="Assigned."))
 
 
+MAX_STUDY_BYTES = 5 * 1024 * 1024
+
+
+@router.get("/reading/observer", response_class=HTMLResponse, include_in_schema=False)
+def observer_page(request: Request, user: User = Depends(require_instructor)) -> Response:
+    return render(request, "reading/observer.html", {"errors": {}, "report": None, "method": "or", "fom": "auc"})
+
+
+@router.post("/reading/observer", response_class=HTMLResponse, include_in_schema=False)
+async def observer_analyze(request: Request, study: Annotated[UploadFile | None, File()] = None,
+                           method: Annotated[str, Form()] = "or", fom: Annotated[str, Form()] = "auc",
+                           user: User = Depends(require_instructor)) -> Response:
+    """MRMC analysis of an uploaded reader study (long-form CSV or JAFROC Excel), as `scanroom observer analyze`."""
+    from scanroom.reading.observer import ObserverDataError, analyze, load
+
+    context: dict[str, Any] = {"errors": {}, "report": None, "method": method, "fom": fom}
+    try:
+        if method not in ("or", "dbm") or fom not in ("auc", "wafroc"):
+            raise ValidationProblem("method", "Method is or or dbm; figure of merit is auc or wafroc.")
+        if study is None or not study.filename:
+            raise ValidationProblem("study", "Choose a reader-study file (.csv or .xlsx).")
+        data = await study.read(MAX_STUDY_BYTES + 1)
+        if len(data) > MAX_STUDY_BYTES:
+            raise ValidationProblem("study", "The file is larger than 5 MB.")
+        suffix = Path(study.filename).suffix.lower()
+        with tempfile.TemporaryDirectory(prefix="scanroom-observer-") as tmp:
+            path = Path(tmp) / (Path(study.filename).name or f"study{suffix}")  # errors then name the upload
+            path.write_bytes(data)
+            try:
+                result = await run_in_threadpool(analyze, load(path), method=method, fom=fom)  # type: ignore[arg-type]
+            except (ObserverDataError, ValueError) as exc:
+                raise ValidationProblem("study", str(exc).replace(str(path), path.name)) from exc
+    except ValidationProblem as exc:
+        context["errors"] = {exc.field: exc.message}
+        return render(request, "reading/observer.html", context, status_code=400)
+    context["report"] = result.report()
+    context["filename"] = study.filename
+    return render(request, "reading/observer.html", context)
+
+
 @router.get("/reading/cohorts/{cohort_id}", response_class=HTMLResponse, include_in_schema=False)
 def cohort_results(request: Request, cohort_id: int, user: User = Depends(require_instructor),
                    db: Session = DB) -> Response:
