@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Optional dependencies of `make bench` (never of `make test`): gVirtualXray for the X-ray comparison in
-# benchmarks/test_bench_xray_scanner.py, and the Mesa/EGL libraries its CPU path (llvmpipe) needs.
+# benchmarks/test_bench_xray_scanner.py, and the Mesa/EGL libraries its CPU path (llvmpipe) needs;
+# scikit-image, the filtered back-projection peer of benchmarks/test_bench_ct.py.
 # Idempotent: installs only what is missing. Debian/Ubuntu packages need root or password-less sudo.
 # Exits non-zero when something could not be installed; the benchmark then skips the comparison and
 # says why.
@@ -57,6 +58,10 @@ if [ ! -x "$PY" ]; then
 fi
 if ! "$PY" -m pip install --quiet --disable-pip-version-check "$GVXR_SPEC"; then
   echo "install-bench-deps: pip install $GVXR_SPEC failed (is there a gvxr wheel for this Python and platform?)" >&2
+  status=1
+fi
+if ! "$PY" -m pip install --quiet --disable-pip-version-check "scikit-image>=0.22"; then
+  echo "install-bench-deps: pip install scikit-image failed (the CT benchmark's peer is then skipped)" >&2
   status=1
 fi
 "$PY" -m pip check >/dev/null || { echo "install-bench-deps: pip check reports broken requirements" >&2; status=1; }
