@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from scanroom.dicom.library import gallery
+from scanroom.optional import import_optional
 from tests.conftest import World, csrf_of
 
 ROLES = ("anonymous", "trainee", "instructor", "admin")
@@ -80,17 +81,8 @@ AREA_MODULES = ("reading", "classroom", "competency")
 
 
 def _area_modules() -> list:  # type: ignore[type-arg]
-    import importlib
-
-    found = []
-    for area in AREA_MODULES:
-        name = f"tests.authz_{area}"
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return found
+    found = (import_optional(f"tests.authz_{area}") for area in AREA_MODULES)
+    return [module for module in found if module is not None]
 
 
 for _module in _area_modules():

@@ -169,18 +169,13 @@ OPTIONAL_GROUPS = ("patient", "acquire", "cases", "observer", "reading", "conten
 
 
 def _register_optional_groups() -> None:
-    """Sub-command groups that live in their own modules."""
-    import importlib
+    """Sub-command groups that live in their own modules (``commands/<group>.py``)."""
+    from scanroom.optional import import_optional
 
     for group in OPTIONAL_GROUPS:
-        module_name = f"scanroom.commands.{group}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.add_typer(module.app, name=group)
+        module = import_optional(f"scanroom.commands.{group}")
+        if module is not None:
+            app.add_typer(module.app, name=group)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import ModuleType
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from scanroom import __version__
 from scanroom.accounts import sessions
 from scanroom.config import Settings, get_settings
+from scanroom.optional import import_optional
 from scanroom.store.db import make_engine, make_session_factory
 from scanroom.web.deps import LoginRequired, csrf_guard, is_secure
 from scanroom.web.templating import render
@@ -40,19 +42,10 @@ def readable_validation_errors(exc: RequestValidationError) -> list[dict[str, ob
 AREA_ROUTERS = ("reading", "classroom", "competency", "safety")
 
 
-def _area_routers() -> list:  # type: ignore[type-arg]
+def _area_routers() -> list[ModuleType]:
     """Routers of the reading room, classroom and competency areas (each in ``web/routes/<area>.py``)."""
-    import importlib
-
-    modules = []
-    for area in AREA_ROUTERS:
-        name = f"scanroom.web.routes.{area}"
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return modules
+    found = (import_optional(f"scanroom.web.routes.{area}") for area in AREA_ROUTERS)
+    return [module for module in found if module is not None]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
