@@ -39,7 +39,20 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, signal
 
-__all__ = ["Candidate", "detect", "MODEL_CARD", "MODEL_PATH", "load_model", "propose", "Proposal"]
+__all__ = ["Candidate", "detect", "MODALITIES", "MODEL_CARD", "MODEL_PATH", "load_model", "propose", "Proposal",
+           "reads", "UnsupportedModality"]
+
+MODALITIES = frozenset({"xray"})
+"""What the reader was trained and measured on: Scanroom's chest PA radiographs, nothing else."""
+
+
+class UnsupportedModality(NotImplementedError):
+    """Asked to read a modality outside :data:`MODALITIES`: by design it gives no opinion there."""
+
+
+def reads(modality: str) -> bool:
+    """Whether the AI reader gives an opinion on images of ``modality``."""
+    return modality in MODALITIES
 
 MODEL_PATH = Path(__file__).with_name("data") / "ai_reader.json"
 WORK_MM = 1.0  # working pixel size
@@ -330,12 +343,12 @@ def detect(image: np.ndarray, pixel_spacing_mm: tuple[float, float], *, modality
            max_candidates: int = 5, model: dict[str, Any] | None = None) -> list[Candidate]:
     """Mark up to ``max_candidates`` likely nodules on a chest radiograph (MONOCHROME2 stored values).
 
-    Raises NotImplementedError for modalities other than X-ray and ValueError for an image that is not 2-D.
+    Raises UnsupportedModality outside :data:`MODALITIES` and ValueError for an image that is not 2-D.
     Confidence is the classifier's probability that the mark is on a lesion; compare it with
     ``MODEL_CARD["operating_point"]`` for a yes/no call.
     """
-    if modality != "xray":
-        raise NotImplementedError(f"The AI second reader reads chest radiographs only, not {modality!r}.")
+    if not reads(modality):
+        raise UnsupportedModality(f"The AI second reader reads chest radiographs only, not {modality!r}.")
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError("The input image must be 2-D (one radiograph frame).")

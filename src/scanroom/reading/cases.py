@@ -273,18 +273,27 @@ def diagnosis_choices_for(synthetic: Any) -> list[str]:
     return choices[:8]
 
 
-def ai_candidates(images: Any, pixel_spacing_mm: tuple[float, float], modality: str) -> list[dict[str, Any]]:
-    """The AI second reader's marks for a case (empty when the reader does not handle the modality)."""
+def ai_reads(modality: str) -> bool:
+    """Whether the AI second reader gives an opinion on this modality (it was trained on chest radiographs)."""
     try:
-        from scanroom.reading import ai_reader  # type: ignore[attr-defined,unused-ignore]
+        from scanroom.reading import ai_reader
     except ImportError:
+        return False
+    return ai_reader.reads(modality)
+
+
+def ai_candidates(images: Any, pixel_spacing_mm: tuple[float, float], modality: str) -> list[dict[str, Any]]:
+    """The AI second reader's marks for a case (none for a modality it does not read or without its model)."""
+    if not ai_reads(modality):
         return []
+    from scanroom.reading import ai_reader
+
     marks: list[dict[str, Any]] = []
     for frame_index, frame in enumerate(images):
         try:
             found = ai_reader.detect(frame, pixel_spacing_mm, modality=modality, frame=frame_index)
-        except (ValueError, NotImplementedError, FileNotFoundError):
-            return []  # a modality the reader does not handle, or no trained model installed
+        except (ValueError, FileNotFoundError):
+            return []  # an image it cannot read (not 2-D, too small), or no trained model installed
         marks.extend({"x": round(c.x, 1), "y": round(c.y, 1), "radius": round(c.radius, 1), "frame": frame_index,
                       "confidence": round(float(c.confidence), 3)} for c in found)
     return marks

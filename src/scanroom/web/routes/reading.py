@@ -117,7 +117,7 @@ def _reading_context(db: Session, session: ReadingSession, position: int, case: 
                         "diagnosis_choices": case.diagnosis_choices},
         "study_uid": series.study_uid, "series_uid": series.series_uid,
         "submitted": reading is not None and reading.submitted_at is not None,
-        "feedback": None, "regions_json": "[]", "ai_marks": [], "ai_summary": "",
+        "feedback": None, "regions_json": "[]", "ai_marks": [], "ai_summary": "", "ai_reads": False,
         "next_url": None, "errors": {},
     }
     ai_regions: list[dict[str, Any]] = []
@@ -127,6 +127,7 @@ def _reading_context(db: Session, session: ReadingSession, position: int, case: 
         flagged = cases.flagged_ai_marks(case)
         context["ai_marks"] = flagged
         context["ai_summary"] = cases.ai_reader_summary()
+        context["ai_reads"] = cases.ai_reads(case.modality)
         ai_regions = [{"x": m["x"], "y": m["y"], "radius": m["radius"], "frame": m.get("frame", 0), "kind": "ai",
                        "label": f"AI {m['confidence']:.0%}"} for m in flagged]
         context["regions_json"] = json.dumps(ai_regions)
